@@ -6,6 +6,7 @@ Subcommands import their dependencies lazily, so ``goftar predict`` and
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 
@@ -25,12 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check goftar JSONL files against ANNOTATION.md")
     p.add_argument("files", nargs="+")
     p.set_defaults(func=_validate)
-    for register in _REGISTRY:
-        register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return ap
 
 
-_REGISTRY: list = []
+# Each module defines ``register(subparsers)`` and keeps heavy imports inside
+# its command functions, so building the parser stays cheap.
+COMMAND_MODULES: list[str] = [
+]
 
 
 def main(argv: list[str] | None = None) -> int:
