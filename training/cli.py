@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Each module defines ``register(subparsers)`` and keeps heavy imports inside
 # its command functions, so building the parser stays cheap.
 COMMAND_MODULES: list[str] = [
+    "goftar.training.scoring",
 ]
 
 

@@ -1,0 +1,203 @@
+"""From network outputs to spans and relations — the decode path every backend shares.
+
+Backends differ only in how they run the network; everything numeric after
+that (BIO decoding, relation candidates and their features, relation
+decisions) lives here, in numpy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .schema import Schema
+
+# White space, ZWNJ and punctuation that a span never starts or ends with (ANNOTATION.md).
+EDGE_CHARS = set(" \t\n\r\u200b\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛")
+SENTENCE_END = set(".!?؟\n")
+N_DIRECTIONS = 4  # tail before head, tail inside head, tail after head, other overlap
+N_BUCKETS = 16
+MAX_RANK = 8
+MAX_SENTENCES = 8
+
+
+@dataclass
+class Mention:
+    """A span with its token range (end exclusive) and character offsets."""
+
+    type: str
+    tok_start: int
+    tok_end: int
+    start: int
+    end: int
+    category: str | None = None
+    score: float = 1.0
+    id: str | None = None
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    x = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in EDGE_CHARS:
+        start += 1
+    while end > start and text[end - 1] in EDGE_CHARS:
+        end -= 1
+    return start, end
+
+
+def decode_bio(text: str, offsets: np.ndarray, probs: np.ndarray, labels: list[str], layer_type: str | None) -> list[Mention]:
+    """Decode one layer's token label distribution into spans.
+
+    ``labels`` are ``O, B-X, I-X, …``; an ``I-X`` that does not continue an
+    ``X`` span starts one (the usual lenient reading). ``layer_type`` is the
+    entity type for category-tagged layers (SECTOR); otherwise the BIO type is
+    the entity type.
+    """
+    pred = probs.argmax(-1)
+    conf = probs.max(-1)
+    spans: list[Mention] = []
+    cur: list | None = None
+
+    def close():
+        if cur is None:
+            return
+        t, a, b, scores = cur
+        s, e = trim_span(text, int(offsets[a][0]), int(offsets[b - 1][1]))
+        if e > s:
+            etype, cat = (layer_type, t) if layer_type else (t, None)
+            spans.append(Mention(etype, a, b, s, e, cat, float(np.mean(scores))))
+
+    for i, k in enumerate(pred):
+        lab = labels[k]
+        if lab == "O":
+            close()
+            cur = None
+            continue
+        tag, t = lab.split("-", 1)
+        if tag == "I" and cur is not None and cur[0] == t:
+            cur[2] = i + 1
+            cur[3].append(conf[i])
+        else:
+            close()
+            cur = [t, i, i + 1, [conf[i]]]
+    close()
+    return spans
+
+
+def token_span(offsets: np.ndarray, start: int, end: int) -> tuple[int, int] | None:
+    """Token range [a, b) covering characters [start, end), or None if no token overlaps."""
+    if len(offsets) == 0:
+        return None
+    hit = np.nonzero((offsets[:, 0] < end) & (offsets[:, 1] > start))[0]
+    if len(hit) == 0:
+        return None
+    return int(hit[0]), int(hit[-1]) + 1
+
+
+def _bucket(x: np.ndarray) -> np.ndarray:
+    """0, 1, 2-3, 4-7, … as 0, 1, 2, 3, … (log2 buckets), capped."""
+    return np.minimum(np.floor(np.log2(np.maximum(x, 0) + 1)).astype(np.int64), N_BUCKETS - 1)
+
+
+def pair_types(schema: Schema) -> list[tuple[str, str]]:
+    """Every (head type, tail type) some relation allows, in a fixed order (feature ids)."""
+    out: list[tuple[str, str]] = []
+    for r in schema.relations.values():
+        for h in r.head:
+            for t in r.tail:
+                if (h, t) not in out:
+                    out.append((h, t))
+    return out
+
+
+def candidate_pairs(text: str, mentions: list[Mention], schema: Schema) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """All (head, tail) mention pairs the schema allows, with their features.
+
+    Returns ``heads`` [P, 2] and ``tails`` [P, 2] token ranges, ``feats`` [P, 7]
+    integer features (pair type, direction, distance bucket, rank among the
+    same-type candidates on that side, head width, tail width, sentence
+    boundaries between) and the (head index, tail index) of each pair.
+
+    The rank feature carries the guide's "nearest earlier PER" rule: it says
+    how many other candidates of the same type lie closer to the head.
+    """
+    ptypes = {p: i for i, p in enumerate(pair_types(schema))}
+    ends = np.cumsum([c in SENTENCE_END for c in text]) if text else np.zeros(0, dtype=np.int64)
+
+    def sentences_between(a: int, b: int) -> int:
+        if b <= a or len(ends) == 0:
+            return 0
+        return int(ends[b - 1] - (ends[a - 1] if a > 0 else 0))
+
+    rows: list[list[int]] = []
+    index: list[tuple[int, int]] = []
+    for hi, h in enumerate(mentions):
+        by_type: dict[str, list[tuple[int, int, int, int]]] = {}
+        for ti, t in enumerate(mentions):
+            if ti == hi or (h.type, t.type) not in ptypes:
+                continue
+            if t.start >= h.start and t.end <= h.end:
+                direction, gap = 1, 0
+            elif t.end <= h.start:
+                direction, gap = 0, h.tok_start - t.tok_end
+            elif t.start >= h.end:
+                direction, gap = 2, t.tok_start - h.tok_end
+            else:
+                direction, gap = 3, 0
+            by_type.setdefault(t.type, []).append((ti, direction, max(gap, 0), 0))
+        for ttype, cands in by_type.items():
+            # rank within the same side of the head, nearest first
+            for side in range(N_DIRECTIONS):
+                side_c = sorted([c for c in cands if c[1] == side], key=lambda c: c[2])
+                for rank, (ti, direction, gap, _) in enumerate(side_c):
+                    t = mentions[ti]
+                    if direction == 0:
+                        sb = sentences_between(t.end, h.start)
+                    elif direction == 2:
+                        sb = sentences_between(h.end, t.start)
+                    else:
+                        sb = 0
+                    rows.append([
+                        ptypes[(h.type, t.type)], direction, gap, min(rank, MAX_RANK - 1),
+                        h.tok_end - h.tok_start, t.tok_end - t.tok_start, min(sb, MAX_SENTENCES - 1),
+                    ])
+                    index.append((hi, ti))
+    if not rows:
+        z = np.zeros((0, 2), dtype=np.int64)
+        return z, z.copy(), np.zeros((0, 7), dtype=np.int64), []
+    f = np.array(rows, dtype=np.int64)
+    f[:, 2] = _bucket(f[:, 2])
+    f[:, 4] = _bucket(f[:, 4])
+    f[:, 5] = _bucket(f[:, 5])
+    heads = np.array([[mentions[h].tok_start, mentions[h].tok_end] for h, _ in index], dtype=np.int64)
+    tails = np.array([[mentions[t].tok_start, mentions[t].tok_end] for _, t in index], dtype=np.int64)
+    return heads, tails, f, index
+
+
+def decide_relations(
+    probs: np.ndarray, index: list[tuple[int, int]], mentions: list[Mention], schema: Schema,
+    relation_names: list[str], threshold: float = 0.5, single_threshold: float = 0.3,
+) -> list[tuple[str, int, int, float]]:
+    """Pick relations from pair probabilities ``[P, 1 + R]`` (column 0 = no relation).
+
+    A relation limited to one per head (said_by, role_of) keeps each head's
+    best tail when its probability passes ``single_threshold``; the others keep
+    every pair above ``threshold``.
+    """
+    best: dict[tuple[str, int], tuple[float, int]] = {}
+    out: list[tuple[str, int, int, float]] = []
+    for p, (hi, ti) in enumerate(index):
+        h, t = mentions[hi], mentions[ti]
+        for name in schema.relations_for(h.type, t.type):
+            score = float(probs[p, 1 + relation_names.index(name)])
+            if schema.relations[name].max_per_head == 1:
+                if score >= single_threshold and score > best.get((name, hi), (-1.0, -1))[0]:
+                    best[(name, hi)] = (score, ti)
+            elif score >= threshold:
+                out.append((name, hi, ti, score))
+    out.extend((name, hi, ti, s) for (name, hi), (s, ti) in best.items())
+    return out

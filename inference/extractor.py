@@ -1,0 +1,270 @@
+"""The Python API: ``Extractor.from_pretrained(path)(texts)``.
+
+>>> from goftar.inference import Extractor            # doctest: +SKIP
+>>> ex = Extractor.from_pretrained()                   # the shipped default model  # doctest: +SKIP
+>>> doc = ex(["قالیباف گفت: روابط تجاری را توسعه می‌دهیم."])[0]  # doctest: +SKIP
+>>> doc.quotes[0]["speaker_name"]                      # doctest: +SKIP
+'قالیباف'
+
+One result per input, in order; an input that cannot be processed gives a
+:class:`Document` with ``error`` set instead of stopping the batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from .decode import Mention, candidate_pairs, decide_relations, decode_bio, softmax
+from .document import Document, Entity, Relation
+from .encode import Encoding, TextEncoder, pad_windows
+from .normalize import Normalizer
+from .schema import Schema
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "goftar-fa-small"
+MAX_CHARS = 2_000_000
+
+
+class Runner(Protocol):
+    """What a backend provides: running the network. Decoding is shared."""
+
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray) -> np.ndarray: ...
+
+
+class TorchRunner:
+    """Runs a :class:`GoftarModel` with PyTorch (no gradients)."""
+
+    def __init__(self, model):
+        import torch
+
+        self.torch = torch
+        self.model = model
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    def run_windows(self, input_ids, attention_mask):
+        torch = self.torch
+        was_training = self.model.training
+        self.model.eval()
+        with torch.inference_mode():
+            out = self.model(torch.as_tensor(input_ids, device=self.device), torch.as_tensor(attention_mask, device=self.device))
+        self.model.train(was_training)
+        return out[0].float().cpu().numpy(), [o.float().cpu().numpy() for o in out[1:]]
+
+    def run_relations(self, hidden, heads, tails, feats):
+        torch = self.torch
+        was_training = self.model.training
+        self.model.eval()
+        dev = self.device
+        with torch.inference_mode():
+            out = self.model.relation_logits(
+                torch.as_tensor(hidden, device=dev), torch.as_tensor(heads, device=dev),
+                torch.as_tensor(tails, device=dev), torch.as_tensor(feats, device=dev),
+            )
+        self.model.train(was_training)
+        return out.float().cpu().numpy()
+
+
+@dataclass
+class _Pending:
+    index: int
+    doc: Document
+    enc: Encoding | None
+
+
+class Extractor:
+    """Finds entities, titles, sectors and quotes, and links them.
+
+    Build with :meth:`from_pretrained`; call with a list of texts (or
+    ``{"id", "text"}`` dicts / :class:`Document` objects)::
+
+        ex = Extractor.from_pretrained("models/goftar-fa-small")
+        docs = ex(["…", "…"], batch_size=8)
+        docs[0].entities, docs[0].relations, docs[0].quotes
+    """
+
+    def __init__(self, runner: Runner, tokenizer, config: dict[str, Any]):
+        self.runner = runner
+        self.tokenizer = tokenizer
+        self.config = config
+        self.schema = Schema.from_dict(config["schema"])
+        self.layer_labels: dict[str, list[str]] = config["layer_labels"]
+        self.relation_types: list[str] = config["relation_types"]
+        self.encoder = TextEncoder(
+            tokenizer, Normalizer.from_dict(config.get("normalizer")),
+            config.get("window_length", 256), config.get("window_stride", 192),
+        )
+
+    # -- construction ---------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "torch", device: str = "cpu", threads: int | None = None) -> "Extractor":
+        """Load a goftar checkpoint folder (default: the shipped goftar-fa-small).
+
+        ``backend="onnx"`` loads an exported folder (``goftar export``) and needs
+        only onnxruntime, tokenizers and numpy.
+        """
+        path = Path(path) if path is not None else DEFAULT_MODEL
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(
+                f"{path} is not a goftar checkpoint (no config.json). Train one with "
+                f"`goftar train --config configs/default.yaml`, or load the shipped model with Extractor.from_pretrained()."
+            )
+        if backend == "onnx":
+            from .onnx_runtime import load_onnx
+
+            runner, tokenizer, config = load_onnx(path, threads=threads)
+            return cls(runner, tokenizer, config)
+        if backend != "torch":
+            raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
+        import torch
+        from transformers import AutoTokenizer
+
+        from .modeling import GoftarModel
+
+        if threads:
+            torch.set_num_threads(threads)
+        cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        if cfg.get("model_type") != "goftar":
+            raise ValueError(
+                f"{path} holds a {cfg.get('model_type')!r} model, not a goftar checkpoint. To train goftar on this "
+                f"encoder: GoftarModel.from_encoder({str(path)!r}) or `goftar train` with model.encoder: {path}"
+            )
+        model = GoftarModel.from_pretrained(path).to(device).float().eval()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return cls.from_model(model, tokenizer)
+
+    @classmethod
+    def from_model(cls, model, tokenizer) -> "Extractor":
+        """Wrap an in-memory model (used during training for dev evaluation)."""
+        return cls(TorchRunner(model), tokenizer, model.config.to_dict())
+
+    # -- public API -----------------------------------------------------
+    def __call__(self, inputs: Sequence[str | dict | Document] | str, batch_size: int = 8, progress: bool = False) -> list[Document]:
+        single = isinstance(inputs, str)
+        docs = list(self.stream([inputs] if single else inputs, batch_size=batch_size, progress=progress))
+        return docs
+
+    def predict(self, text: str) -> Document:
+        """One text in, one :class:`Document` out."""
+        return self([text])[0]
+
+    def stream(self, inputs: Iterable[str | dict | Document], batch_size: int = 8, progress: bool = False, total: int | None = None) -> Iterator[Document]:
+        """Process an iterable lazily, yielding results in input order.
+
+        Windows of several documents are grouped by length into batches of
+        ``batch_size`` windows; memory stays bounded by ``batch_size * 8``
+        windows in flight, whatever the length of the stream.
+        """
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, unit="doc", desc="goftar", file=None)
+        pending: list[_Pending] = []
+        n_windows = 0
+        budget = max(1, batch_size) * 8
+        for i, item in enumerate(inputs):
+            p = self._prepare(i, item)
+            pending.append(p)
+            n_windows += len(p.enc.windows) if p.enc else 0
+            if n_windows >= budget:
+                yield from self._flush(pending, batch_size, bar)
+                pending, n_windows = [], 0
+        yield from self._flush(pending, batch_size, bar)
+        if bar is not None:
+            bar.close()
+
+    # -- internals ------------------------------------------------------
+    def _prepare(self, i: int, item) -> _Pending:
+        doc_id, meta = str(i), {}
+        if isinstance(item, Document):
+            doc_id, text, meta = item.id or doc_id, item.text, dict(item.meta)
+        elif isinstance(item, dict):
+            doc_id, text, meta = str(item.get("id", doc_id)), item.get("text"), dict(item.get("meta") or {})
+        else:
+            text = item
+        doc = Document(id=doc_id, text=text if isinstance(text, str) else "", meta=meta)
+        if not isinstance(text, str):
+            doc.error = f"input {i}: expected text as a string, got {type(text).__name__}"
+            return _Pending(i, doc, None)
+        if len(text) > MAX_CHARS:
+            doc.error = f"input {i}: text of {len(text)} characters is over the limit of {MAX_CHARS}"
+            return _Pending(i, doc, None)
+        if not text.strip():
+            doc.quotes = []
+            return _Pending(i, doc, None)
+        return _Pending(i, doc, self.encoder.encode(text))
+
+    def _flush(self, pending: list[_Pending], batch_size: int, bar) -> Iterator[Document]:
+        if not pending:
+            return
+        rows: list[list[int]] = []
+        where: list[tuple[int, int]] = []
+        for k, p in enumerate(pending):
+            if p.enc is None or not p.enc.ids:
+                continue
+            for w, r in enumerate(self.encoder.window_inputs(p.enc)):
+                rows.append(r)
+                where.append((k, w))
+        hidden_of: dict[tuple[int, int], np.ndarray] = {}
+        logits_of: dict[tuple[int, int], list[np.ndarray]] = {}
+        order = sorted(range(len(rows)), key=lambda j: len(rows[j]))  # length buckets: little padding
+        for b in range(0, len(order), max(1, batch_size)):
+            chunk = order[b:b + batch_size]
+            ids, mask = pad_windows([rows[j] for j in chunk], self.encoder.pad_id)
+            hidden, logits = self.runner.run_windows(ids, mask)
+            for r, j in enumerate(chunk):
+                hidden_of[where[j]] = hidden[r]
+                logits_of[where[j]] = [lg[r] for lg in logits]
+        for k, p in enumerate(pending):
+            if p.enc is not None and p.enc.ids:
+                try:
+                    self._decode(p, hidden_of, logits_of, k)
+                except Exception as exc:  # one bad document must not stop the batch
+                    p.doc.error = f"input {p.index}: {type(exc).__name__}: {exc}"
+            if bar is not None:
+                bar.update(1)
+            yield p.doc
+
+    def gather(self, enc: Encoding, per_window: dict[int, np.ndarray]) -> np.ndarray:
+        """Document-level rows from window-level arrays, each token from its owner window."""
+        return np.stack([per_window[int(w)][int(pos)] for w, pos in enc.owner])
+
+    def _decode(self, p: _Pending, hidden_of, logits_of, k: int) -> None:
+        enc, doc = p.enc, p.doc
+        n_win = len(enc.windows)
+        hidden = self.gather(enc, {w: hidden_of[(k, w)] for w in range(n_win)})
+        mentions: list[Mention] = []
+        for li, (layer, labels) in enumerate(self.layer_labels.items()):
+            logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
+            layer_type = "SECTOR" if layer == "sector" else None
+            mentions.extend(decode_bio(enc.text, enc.offsets, softmax(logits), labels, layer_type))
+        mentions.sort(key=lambda m: (m.start, -m.end))
+        self.link(doc, enc.text, mentions, hidden)
+
+    def link(self, doc: Document, text: str, mentions: list[Mention], hidden: np.ndarray) -> None:
+        """Score relations among ``mentions`` and fill ``doc`` (entities, relations, quotes)."""
+        from .quotes import quotes_view
+
+        for j, m in enumerate(mentions, 1):
+            m.id = f"T{j}"
+        doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score) for m in mentions]
+        heads, tails, feats, index = candidate_pairs(text, mentions, self.schema)
+        doc.relations = []
+        if index:
+            probs = softmax(self.runner.run_relations(hidden.astype(np.float32), heads, tails, feats))
+            for name, hi, ti, score in decide_relations(
+                probs, index, mentions, self.schema, self.relation_types,
+                self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.3),
+            ):
+                doc.relations.append(Relation(name, mentions[hi].id, mentions[ti].id, score))
+            doc.relations.sort(key=lambda r: (int(r.head[1:]), r.type, int(r.tail[1:])))
+        doc.quotes = quotes_view(doc)

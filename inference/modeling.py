@@ -1,0 +1,185 @@
+"""The goftar model: any transformers encoder + one BIO head per layer + a relation head.
+
+Everything a checkpoint needs to describe itself lives in :class:`GoftarConfig`
+(encoder config, label maps, relation types, allowed pairs, window, normaliser
+settings, goftar version), so ``GoftarModel.from_pretrained(path)`` needs
+nothing but the folder.
+
+>>> from goftar.inference.modeling import GoftarConfig, GoftarModel
+>>> from transformers import BertConfig
+>>> enc = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+>>> model = GoftarModel(GoftarConfig(encoder=enc.to_dict()))
+>>> sorted(model.bio_heads)
+['ne', 'quote', 'role', 'sector']
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+
+from .decode import MAX_RANK, MAX_SENTENCES, N_BUCKETS, N_DIRECTIONS, pair_types
+from .normalize import Normalizer
+from .schema import Schema
+
+GOFTAR_VERSION = "0.1.0"
+N_PAIR_FEATURES = 7
+
+
+class GoftarConfig(PretrainedConfig):
+    """Self-describing configuration of a goftar checkpoint."""
+
+    model_type = "goftar"
+
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        schema: dict[str, Any] | None = None,
+        window_length: int = 256,
+        window_stride: int = 192,
+        normalizer: dict[str, Any] | None = None,
+        classifier_dropout: float = 0.1,
+        relation_hidden: int = 256,
+        feature_dim: int = 32,
+        relation_threshold: float = 0.5,
+        single_relation_threshold: float = 0.3,
+        goftar_version: str = GOFTAR_VERSION,
+        training: dict[str, Any] | None = None,
+        **kwargs,
+    ):
+        self.encoder = dict(encoder or {})
+        self.schema = schema or Schema.default().to_dict()
+        s = Schema.from_dict(self.schema)
+        # label maps are derived from the schema and stored for readers of config.json
+        self.layer_labels = {layer: s.layer_labels(layer) for layer in s.layers}
+        self.relation_types = list(s.relations)
+        self.allowed_pairs = [list(p) for p in pair_types(s)]
+        self.window_length = window_length
+        self.window_stride = window_stride
+        self.normalizer = Normalizer.from_dict(normalizer).to_dict()
+        self.classifier_dropout = classifier_dropout
+        self.relation_hidden = relation_hidden
+        self.feature_dim = feature_dim
+        self.relation_threshold = relation_threshold
+        self.single_relation_threshold = single_relation_threshold
+        self.goftar_version = goftar_version
+        self.training = training or {}
+        kwargs.pop("layer_labels", None)
+        kwargs.pop("relation_types", None)
+        kwargs.pop("allowed_pairs", None)
+        super().__init__(**kwargs)
+
+    def encoder_config(self) -> PretrainedConfig:
+        if not self.encoder:
+            raise ValueError("GoftarConfig has no encoder config; build the model with GoftarModel.from_encoder(name_or_path)")
+        d = dict(self.encoder)
+        return AutoConfig.for_model(d.pop("model_type"), **d)
+
+    @property
+    def schema_obj(self) -> Schema:
+        return Schema.from_dict(self.schema)
+
+
+class RelationHead(nn.Module):
+    """Scores candidate (head, tail) mention pairs: none + one class per relation type.
+
+    A span is represented by its first token, its last token and the mean of its
+    tokens (mean via a cumulative sum, so the head exports to ONNX). Pair
+    features (pair type, direction, distance, rank, widths, sentence gap) are
+    embedded and concatenated.
+    """
+
+    def __init__(self, hidden: int, n_classes: int, n_pair_types: int, inner: int = 256, feature_dim: int = 32, dropout: float = 0.1):
+        super().__init__()
+        sizes = [n_pair_types, N_DIRECTIONS, N_BUCKETS, MAX_RANK, N_BUCKETS, N_BUCKETS, MAX_SENTENCES]
+        self.features = nn.ModuleList(nn.Embedding(n, feature_dim) for n in sizes)
+        self.span_proj = nn.Linear(3 * hidden, inner)
+        self.mlp = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(3 * inner + feature_dim * len(sizes), inner),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(inner, n_classes),
+        )
+
+    def span_repr(self, hidden: torch.Tensor, csum: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+        start, end = spans[:, 0], spans[:, 1]
+        width = (end - start).clamp(min=1).unsqueeze(-1).to(hidden.dtype)
+        mean = (csum[end] - csum[start]) / width
+        first = hidden[start]
+        last = hidden[(end - 1).clamp(min=0)]
+        return self.span_proj(torch.cat([first, last, mean], dim=-1))
+
+    def forward(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+        """hidden [T, H] (one document), heads/tails [P, 2] token ranges, feats [P, 7] → logits [P, C]."""
+        csum = torch.cat([hidden.new_zeros(1, hidden.shape[-1]), hidden.cumsum(0)], dim=0)
+        h = self.span_repr(hidden, csum, heads)
+        t = self.span_repr(hidden, csum, tails)
+        f = [emb(feats[:, i]) for i, emb in enumerate(self.features)]
+        return self.mlp(torch.cat([h, t, h * t, *f], dim=-1))
+
+
+class GoftarModel(PreTrainedModel):
+    """Encoder + BIO heads (one per layer) + relation head.
+
+    ``forward`` runs the network over windows and returns hidden states and
+    each layer's logits; relation scoring runs per document on the hidden
+    states the NER pass already computed (:meth:`relation_logits`).
+    """
+
+    config_class = GoftarConfig
+    base_model_prefix = "goftar"
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config: GoftarConfig):
+        super().__init__(config)
+        self.encoder = AutoModel.from_config(config.encoder_config())
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.bio_heads = nn.ModuleDict({layer: nn.Linear(hidden, len(labels)) for layer, labels in config.layer_labels.items()})
+        self.relation_head = RelationHead(
+            hidden, 1 + len(config.relation_types), len(config.allowed_pairs),
+            inner=config.relation_hidden, feature_dim=config.feature_dim, dropout=config.classifier_dropout,
+        )
+        self.post_init()
+
+    def _init_weights(self, module):
+        # Only goftar's own modules: the encoder keeps its pretrained weights.
+        if isinstance(module, nn.Linear):
+            module.weight.data.normal_(0.0, 0.02)
+            if module.bias is not None:
+                module.bias.data.zero_()
+        elif isinstance(module, nn.Embedding):
+            module.weight.data.normal_(0.0, 0.02)
+        elif isinstance(module, nn.LayerNorm):
+            module.weight.data.fill_(1.0)
+            module.bias.data.zero_()
+
+    @classmethod
+    def from_encoder(cls, name_or_path: str, **config_kwargs) -> "GoftarModel":
+        """A new goftar model on a pretrained encoder (hub name or local folder)."""
+        encoder = AutoModel.from_pretrained(name_or_path)
+        enc_cfg = encoder.config.to_dict()
+        for k in ("architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype"):
+            enc_cfg.pop(k, None)
+        config = GoftarConfig(encoder=enc_cfg, **config_kwargs)
+        model = cls(config)
+        missing, unexpected = model.encoder.load_state_dict(encoder.state_dict(), strict=False)
+        if [k for k in missing if "pooler" not in k]:
+            raise ValueError(f"encoder weights missing after loading {name_or_path}: {missing[:5]}")
+        return model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Windows in, (hidden [N, L, H], logits of each layer in config order) out."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        h = self.dropout(hidden)
+        return (hidden, *(self.bio_heads[layer](h) for layer in self.config.layer_labels))
+
+    def relation_logits(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+        return self.relation_head(hidden, heads, tails, feats)
+
+
+AutoConfig.register("goftar", GoftarConfig)
+AutoModel.register(GoftarConfig, GoftarModel)

@@ -1,0 +1,257 @@
+"""Who said it: resolve a QUOTE's speaker to a name and a title.
+
+A QUOTE points with ``said_by`` to the mention that introduces it (ANNOTATION.md):
+a name («قالیباف»), a title («رئیس مجلس شورای اسلامی») or an organisation.
+Readers want the person behind it, under the fullest name the article gives,
+with their title. This module follows the relations of one document:
+
+- a ROLE tail follows ``role_of`` to the PER who holds the title;
+- a PER mention stands for every PER mention of the same person (the same
+  text once normalised with spaces and ZWNJ removed, or a run of whole words
+  at the start or end of the other: «قالیباف» ⊂ «محمدباقر قالیباف»), and the
+  speaker's name is the longest of them;
+- the title is a ROLE linked by ``role_of`` to one of that person's mentions.
+
+It needs nothing beyond the standard library and goftar.inference, so the
+runtime can attach ``quotes`` to every prediction.
+
+>>> from goftar.inference.document import Document, Entity, Relation
+>>> text = "محمدباقر قالیباف رئیس مجلس گفت: باید تلاش کنیم. وی افزود: کار داریم"
+>>> doc = Document("d", text,
+...     [Entity("T1", "PER", 0, 16), Entity("T2", "ROLE", 17, 26),
+...      Entity("T3", "QUOTE", 32, 46), Entity("T4", "QUOTE", 58, 67)],
+...     [Relation("role_of", "T2", "T1"), Relation("said_by", "T3", "T1"),
+...      Relation("said_by", "T4", "T1")])
+>>> s = resolve_speaker(doc, "T4")
+>>> s.name, s.title
+('محمدباقر قالیباف', 'رئیس مجلس')
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable
+
+from .document import Document, Entity, Relation
+from .normalize import NEUTRAL, normalize
+
+ZWNJ = "\u200c"
+
+__all__ = ["Speaker", "resolve_speaker", "speaker_key", "quotes_view", "same_person"]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """The resolved speaker of one QUOTE.
+
+    mention_id / mention_text / mention_type: the ``said_by`` tail as annotated
+    or predicted (PER, ROLE or ORG).
+    name: the fullest name of the person (PER), the organisation's text (ORG),
+    or, for a ROLE whose holder the document never names, the title itself, so
+    two different unnamed speakers never compare equal.
+    title: a ROLE held by that person (None when there is none; for an ORG).
+    person_id: the PER mention whose text is ``name`` (None for ORG and for an
+    unnamed ROLE).
+    """
+
+    mention_id: str
+    mention_text: str
+    mention_type: str
+    name: str
+    title: str | None = None
+    person_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def speaker_key(name: str | None) -> str | None:
+    """Canonical comparison key of a speaker name.
+
+    goftar-normalised (Arabic ي/ك, digits, tatweel, harakat), then all white
+    space, ZWNJ and neutralised characters dropped, because scraped news
+    writes «محمد باقر», «محمدباقر» and «محمد‌باقر» for the same name.
+
+    >>> speaker_key("محمد باقر قاليباف") == speaker_key("محمدباقر\u200cقالیباف")
+    True
+    >>> speaker_key(None) is None
+    True
+    """
+    if name is None:
+        return None
+    return "".join(c for c in normalize(name) if not c.isspace() and c not in (ZWNJ, NEUTRAL))
+
+
+def _name_parts(text: str) -> tuple[str, frozenset[int]]:
+    """``(key, word_boundaries)``: the speaker key of ``text`` and the offsets
+    inside that key where a word starts or ends (0 and len(key) included)."""
+    key_parts: list[str] = []
+    bounds = {0}
+    pos = 0
+    for word in normalize(text).split():
+        w = "".join(c for c in word if c not in (ZWNJ, NEUTRAL))
+        if not w:
+            continue
+        key_parts.append(w)
+        pos += len(w)
+        bounds.add(pos)
+    return "".join(key_parts), frozenset(bounds)
+
+
+def _same_person_parts(a: tuple[str, frozenset[int]], b: tuple[str, frozenset[int]]) -> bool:
+    (ka, _), (kb, _) = a, b
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    (short, _), (long_, long_bounds) = (a, b) if len(ka) < len(kb) else (b, a)
+    # Whole words only: «باقر» must not match «محمدباقر», nor «علی» «علیرضا».
+    if long_.startswith(short) and len(short) in long_bounds:
+        return True
+    if long_.endswith(short) and len(long_) - len(short) in long_bounds:
+        return True
+    return False
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two PER mention texts name the same person by goftar's rule:
+    equal once normalised without spaces/ZWNJ, or one is a run of whole words
+    at the start or the end of the other.
+
+    >>> same_person("قالیباف", "محمدباقر قالیباف"), same_person("محمدباقر", "محمدباقر قالیباف")
+    (True, True)
+    >>> same_person("باقر", "محمدباقر قالیباف"), same_person("حسن قشقاوی", "حسن روحانی")
+    (False, False)
+    """
+    return _same_person_parts(_name_parts(a), _name_parts(b))
+
+
+def _distance(a: Entity, b: Entity) -> int:
+    """Characters between two spans (0 when they touch or overlap)."""
+    return max(0, a.start - b.end, b.start - a.end)
+
+
+def _best(rels: list[Relation]) -> Relation:
+    # A model may predict several relations for one head although the schema
+    # allows one: take the most confident, else the first listed.
+    return max(rels, key=lambda r: float("-inf") if r.score is None else float(r.score))
+
+
+class _Resolver:
+    """Relation indexes of one document, built once for all its quotes."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.ents = doc.by_id()
+        self.said_by: dict[str, list[Relation]] = {}
+        self.role_of: dict[str, list[Relation]] = {}
+        self.roles_of_person: dict[str, list[Entity]] = {}
+        self.topics: dict[str, list[Entity]] = {}
+        for r in doc.relations:
+            head, tail = self.ents.get(r.head), self.ents.get(r.tail)
+            if head is None or tail is None:
+                continue  # dangling ids in a broken prediction: nothing to follow
+            if r.type == "said_by":
+                self.said_by.setdefault(r.head, []).append(r)
+            elif r.type == "role_of" and head.type == "ROLE" and tail.type == "PER":
+                self.role_of.setdefault(r.head, []).append(r)
+                self.roles_of_person.setdefault(r.tail, []).append(head)
+            elif r.type == "topic" and tail.type == "SECTOR":
+                self.topics.setdefault(r.head, []).append(tail)
+        self.persons = [e for e in doc.entities if e.type == "PER"]
+        self._parts = {e.id: _name_parts(doc.span_text(e)) for e in self.persons}
+
+    def mentions_of(self, per: Entity) -> list[Entity]:
+        """The PER mentions that name the same person as ``per`` (itself included)."""
+        mine = self._parts[per.id]
+        return [p for p in self.persons if p.id == per.id or _same_person_parts(mine, self._parts[p.id])]
+
+    def fullest(self, per: Entity) -> Entity:
+        """The longest mention of the person; ties go to the one nearest ``per``."""
+        return min(
+            self.mentions_of(per),
+            key=lambda p: (-len(self._parts[p.id][0]), -(p.end - p.start), _distance(p, per), p.start),
+        )
+
+    def title_of(self, person: Entity, quote: Entity) -> Entity | None:
+        """The ROLE linked by role_of to any mention of ``person``, nearest to the quote."""
+        roles = [r for m in self.mentions_of(person) for r in self.roles_of_person.get(m.id, [])]
+        if not roles:
+            return None
+        return min(roles, key=lambda r: (_distance(r, quote), r.start))
+
+    def resolve(self, quote_id: str) -> Speaker | None:
+        quote = self.ents.get(quote_id)
+        if quote is None:
+            raise KeyError(quote_id)
+        rels = self.said_by.get(quote_id)
+        if not rels:
+            return None  # the text never names the speaker
+        tail = self.ents[_best(rels).tail]
+        text = self.doc.span_text
+        person: Entity | None = None
+        title: Entity | None = None
+        if tail.type == "PER":
+            person = tail
+        elif tail.type == "ROLE":
+            # The title that introduces the quote is its speaker's title by
+            # definition, whatever other titles the person has.
+            title = tail
+            holders = self.role_of.get(tail.id)
+            if holders:
+                person = self.ents[_best(holders).tail]
+        if person is None:
+            # ORG, an unnamed ROLE (or a type the schema does not allow as a
+            # speaker, from a broken prediction): the mention is all we know.
+            return Speaker(tail.id, text(tail), tail.type, text(tail), text(title) if title else None, None)
+        full = self.fullest(person)
+        if title is None:
+            title = self.title_of(full, quote)
+        return Speaker(tail.id, text(tail), tail.type, text(full), text(title) if title else None, full.id)
+
+
+def resolve_speaker(doc: Document, quote_entity_id: str) -> Speaker | None:
+    """Resolve the speaker of one QUOTE of ``doc``.
+
+    Returns None when the quote has no ``said_by`` (the text never names the
+    speaker). Raises KeyError when ``quote_entity_id`` is not an entity of
+    ``doc``. See :class:`Speaker` for what each field holds.
+    """
+    return _Resolver(doc).resolve(quote_entity_id)
+
+
+def _in_order(ents: Iterable[Entity]) -> list[Entity]:
+    return sorted(ents, key=lambda e: (e.start, e.end))
+
+
+def quotes_view(doc: Document) -> list[dict[str, Any]]:
+    """The ``quotes`` field of goftar's predict output: one dict per QUOTE in
+    document order, with its speaker resolved and its sectors.
+
+    ``{"id", "text", "start", "end", ["score",] "speaker": {"id", "text",
+    "type"} | None, "speaker_name", "speaker_title", "sectors": [{"id",
+    "text", "category"}]}``; ``speaker`` is the ``said_by`` mention as written,
+    ``speaker_name``/``speaker_title`` the resolved person (see
+    :func:`resolve_speaker`).
+    """
+    res = _Resolver(doc)
+    out: list[dict[str, Any]] = []
+    for q in _in_order(e for e in doc.entities if e.type == "QUOTE"):
+        item: dict[str, Any] = {"id": q.id, "text": doc.span_text(q), "start": q.start, "end": q.end}
+        if q.score is not None:
+            item["score"] = round(float(q.score), 4)
+        sp = res.resolve(q.id)
+        item["speaker"] = (
+            {"id": sp.mention_id, "text": sp.mention_text, "type": sp.mention_type} if sp else None
+        )
+        item["speaker_name"] = sp.name if sp else None
+        item["speaker_title"] = sp.title if sp else None
+        seen: set[str] = set()
+        sectors = []
+        for s in _in_order(res.topics.get(q.id, [])):
+            if s.id in seen:
+                continue
+            seen.add(s.id)
+            sectors.append({"id": s.id, "text": doc.span_text(s), "category": s.category})
+        item["sectors"] = sectors
+        out.append(item)
+    return out

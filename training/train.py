@@ -1,0 +1,278 @@
+"""``goftar train``: fine-tune a goftar model from a typed YAML config.
+
+    goftar train --config configs/default.yaml
+    goftar train --init-from models/goftar-fa-small --train theirs.jsonl --keep-original
+
+Fixed seeds; accelerate picks the device and precision; dev evaluation after
+every epoch; the best checkpoint is kept in ``OUTPUT_DIR/best`` with
+``metrics.json`` beside it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from goftar.inference.document import Document
+from goftar.inference.schema import Schema
+
+from .config import SourceConfig, TrainConfig, load_config
+
+
+def _to_device(x, device):
+    import torch
+
+    if torch.is_tensor(x):
+        return x.to(device)
+    if isinstance(x, dict):
+        return {k: _to_device(v, device) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_to_device(v, device) for v in x]
+    return x
+
+
+def selection_score(metrics: dict[str, Any]) -> float:
+    """Mean of the F1s a dev set can measure: each layer's entity micro F1 and each relation type's F1."""
+    vals = []
+    for layer, per in (metrics.get("entities") or {}).items():
+        m = per.get("micro") or {}
+        if m.get("support", 0) > 0:
+            vals.append(m.get("f1", 0.0))
+    for rel, m in (metrics.get("relations") or {}).items():
+        if isinstance(m, dict) and m.get("support", 0) > 0:
+            vals.append(m.get("f1", 0.0))
+    return float(np.mean(vals)) if vals else 0.0
+
+
+def predict_documents(extractor, docs: list[Document], batch_size: int = 8) -> list[Document]:
+    preds = extractor([{"id": d.id, "text": d.text} for d in docs], batch_size=batch_size)
+    return preds
+
+
+def load_model(cfg: TrainConfig):
+    """The model and tokenizer to train: a goftar checkpoint (init_from) or a fresh model on an encoder."""
+    from transformers import AutoTokenizer
+
+    from goftar.inference.modeling import GoftarModel
+
+    m = cfg.model
+    if m.init_from:
+        model = GoftarModel.from_pretrained(m.init_from)
+        model = model.float()
+        tok = AutoTokenizer.from_pretrained(m.init_from)
+    else:
+        model = GoftarModel.from_encoder(
+            m.encoder, window_length=m.window_length, window_stride=m.window_stride,
+            classifier_dropout=m.classifier_dropout, relation_hidden=m.relation_hidden, normalizer=m.normalizer,
+        )
+        tok = AutoTokenizer.from_pretrained(m.encoder)
+    return model, tok
+
+
+def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
+    """Train and return the metrics written to ``metrics.json``."""
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from datasets import Dataset
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from goftar.inference.encode import TextEncoder
+    from goftar.inference.extractor import Extractor
+    from goftar.inference.normalize import Normalizer
+
+    from .card import write_model_card
+    from .data import annotation_of, collate, encode_example, pack, read_source, switch_zwnj
+    from .scoring import score
+
+    t0 = time.time()
+    tc = cfg.train
+    set_seed(tc.seed)
+    rng = random.Random(tc.seed)
+    accelerator = Accelerator(mixed_precision=tc.mixed_precision)
+    model, tokenizer = load_model(cfg)
+    config = model.config
+    schema = Schema.from_dict(config.schema)
+    layer_labels = config.layer_labels
+    encoder = TextEncoder(tokenizer, Normalizer.from_dict(config.normalizer), config.window_length, config.window_stride)
+
+    # -- data ---------------------------------------------------------------
+    records = []
+    for src in cfg.data.train:
+        docs, problems = read_source(src)
+        for p in problems:
+            log(f"skipped: {p}")
+        n0 = len(records)
+        for d in docs:
+            if not d.text.strip():
+                continue
+            annot = annotation_of(d, src, schema)
+            for _ in range(max(1, src.repeat)):
+                records.append({"doc": d.to_json(), "annot": json.dumps(annot)})
+        log(f"train source {src.name or src.path}: {len(docs)} documents × {src.repeat} → {len(records) - n0} examples")
+    if not records:
+        raise ValueError("no training documents: check data.train in the config")
+    train_ds = Dataset.from_list(records)
+    dev_sets = []
+    for src in cfg.data.dev:
+        docs, problems = read_source(src)
+        if tc.eval_max_docs:
+            docs = docs[: tc.eval_max_docs]
+        dev_sets.append((src.name or Path(src.path).stem, docs))
+
+    def epoch_examples(epoch: int):
+        r = random.Random(tc.seed * 1000 + epoch)
+        out, lost = [], 0
+        for row in train_ds:
+            d = Document.from_dict(json.loads(row["doc"]))
+            if cfg.data.zwnj_augment and r.random() < cfg.data.zwnj_augment:
+                d = switch_zwnj(d, r)
+            ex = encode_example(d, json.loads(row["annot"]), encoder, layer_labels, config.relation_types, schema)
+            lost += ex.n_lost
+            if ex.ids:
+                out.append(ex)
+        return out, lost
+
+    # -- optimisation ---------------------------------------------------------
+    if tc.freeze_embeddings:
+        for p in model.encoder.get_input_embeddings().parameters():
+            p.requires_grad = False
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": enc_params, "lr": tc.lr}, {"params": head_params, "lr": tc.head_lr}], weight_decay=tc.weight_decay,
+    )
+    examples, lost = epoch_examples(0)
+    batches = pack(examples, tc.batch_windows, rng)
+    steps_per_epoch = len(batches)
+    total = tc.max_steps or steps_per_epoch * tc.epochs
+    epochs = tc.epochs if not tc.max_steps else max(1, math.ceil(tc.max_steps / max(steps_per_epoch, 1)))
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total), total)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    log(f"{len(examples)} examples, {steps_per_epoch} steps/epoch, {total} steps, device {accelerator.device}, {lost} gold spans without a token")
+
+    out_dir = Path(tc.output_dir)
+    best_dir = out_dir / "best"
+    history, best, step = [], -1.0, 0
+    best_metrics: dict[str, Any] = {}
+    for epoch in range(epochs):
+        if epoch > 0:
+            examples, _ = epoch_examples(epoch)
+            batches = pack(examples, tc.batch_windows, rng)
+        model.train()
+        te = time.time()
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not tc.progress, file=sys.stderr)
+        run_loss = []
+        for b in bar:
+            batch = _to_device(collate([examples[i] for i in b], encoder.pad_id, layer_labels), accelerator.device)
+            with accelerator.autocast():
+                loss, parts = _loss(model, batch, tc.relation_loss_weight)
+            accelerator.backward(loss)
+            if tc.grad_clip:
+                accelerator.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            run_loss.append(float(loss))
+            bar.set_postfix(loss=f"{np.mean(run_loss[-50:]):.4f}")
+            step += 1
+            if tc.max_steps and step >= tc.max_steps:
+                break
+        epoch_time = time.time() - te
+        entry: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(run_loss)) if run_loss else None, "seconds": round(epoch_time, 1)}
+        unwrapped = accelerator.unwrap_model(model)
+        if dev_sets:
+            ex = Extractor.from_model(unwrapped, tokenizer)
+            dev_metrics = {}
+            for name, docs in dev_sets:
+                preds = predict_documents(ex, docs)
+                dev_metrics[name] = score(docs, preds, schema)
+            sel = float(np.mean([selection_score(m) for m in dev_metrics.values()]))
+            entry["dev_selection"] = sel
+            entry["dev"] = {k: _summary(v) for k, v in dev_metrics.items()}
+        else:
+            sel, dev_metrics = float(epoch), {}
+        history.append(entry)
+        log(json.dumps({k: v for k, v in entry.items() if k != "dev"}))
+        if sel > best:
+            best, best_metrics = sel, dev_metrics
+            save_checkpoint(unwrapped, tokenizer, best_dir, cfg, tc.save_dtype)
+        if tc.max_steps and step >= tc.max_steps:
+            break
+    metrics = {
+        "best_dev_selection": best, "history": history, "dev": best_metrics,
+        "train_seconds": round(time.time() - t0, 1), "steps": step, "device": str(accelerator.device),
+        "config": cfg.to_dict(),
+    }
+    (best_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_model_card(best_dir, metrics)
+    return metrics
+
+
+def _loss(model, batch, weight):
+    from .loss import batch_loss
+
+    return batch_loss(model, batch, weight)
+
+
+def _summary(m: dict[str, Any]) -> dict[str, Any]:
+    out = {f"{layer}_f1": round(v.get("micro", {}).get("f1", 0.0), 4) for layer, v in (m.get("entities") or {}).items()}
+    out.update({f"{r}_f1": round(v.get("f1", 0.0), 4) for r, v in (m.get("relations") or {}).items() if isinstance(v, dict)})
+    return out
+
+
+def save_checkpoint(model, tokenizer, path: Path, cfg: TrainConfig | None = None, dtype: str = "float32") -> None:
+    """safetensors weights + config + tokenizer: everything ``from_pretrained`` needs."""
+    import torch
+
+    path.mkdir(parents=True, exist_ok=True)
+    if cfg is not None:
+        model.config.training = {"train_sources": [s.path for s in cfg.data.train], "seed": cfg.train.seed}
+    state = None
+    if dtype == "float16":
+        state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}
+    model.save_pretrained(path, state_dict=state, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="fine-tune a goftar model from a YAML config")
+    p.add_argument("--config", help="YAML training config (configs/default.yaml)")
+    p.add_argument("--init-from", help="continue from a goftar checkpoint folder")
+    p.add_argument("--train", nargs="+", help="training files (any format goftar convert reads); replaces data.train unless --keep-original")
+    p.add_argument("--keep-original", action="store_true", help="with --train: keep the config's sources so old skills are kept")
+    p.add_argument("--dev", nargs="+", help="dev files (replace data.dev)")
+    p.add_argument("--output-dir")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--max-steps", type=int)
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    cfg = load_config(args.config) if args.config else TrainConfig()
+    if args.init_from:
+        cfg.model.init_from = args.init_from
+    if args.train:
+        new = [SourceConfig(path=p) for p in args.train]
+        cfg.data.train = (cfg.data.train + new) if args.keep_original else new
+    if args.dev:
+        cfg.data.dev = [SourceConfig(path=p) for p in args.dev]
+    if args.output_dir:
+        cfg.train.output_dir = args.output_dir
+    if args.epochs:
+        cfg.train.epochs = args.epochs
+    if args.max_steps:
+        cfg.train.max_steps = args.max_steps
+    if not cfg.model.init_from and not args.config:
+        print("goftar train: give --config FILE or --init-from CHECKPOINT", file=sys.stderr)
+        return 2
+    metrics = train(cfg, log=lambda s: print(s, file=sys.stderr))
+    print(json.dumps({"best_dev_selection": metrics["best_dev_selection"], "checkpoint": str(Path(cfg.train.output_dir) / "best")}))
+    return 0
