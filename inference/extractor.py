@@ -185,6 +185,8 @@ class Extractor:
     # -- internals ------------------------------------------------------
     def _prepare(self, i: int, item) -> _Pending:
         doc_id, meta = str(i), {}
+        if isinstance(item, Document) and item.error:  # a reader already failed on it: pass the error through
+            return _Pending(i, item, None)
         if isinstance(item, Document):
             doc_id, text, meta = item.id or doc_id, item.text, dict(item.meta)
         elif isinstance(item, dict):

@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 # Each module defines ``register(subparsers)`` and keeps heavy imports inside
 # its command functions, so building the parser stays cheap.
 COMMAND_MODULES: list[str] = [
+    "goftar.inference.predict",
+    "goftar.training.train",
+    "goftar.training.evaluate",
     "goftar.training.scoring",
+    "goftar.training.encoder_build",
 ]
 
 

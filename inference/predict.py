@@ -1,0 +1,103 @@
+"""``goftar predict``: batch inference over text files, folders or JSONL, streamed to JSONL.
+
+    goftar predict --model models/goftar-fa-small data/examples/ -o out.jsonl
+
+INPUT is a ``.txt`` file, a folder of them, or JSONL with ``id`` and
+``text``. Input and output are streamed, so memory stays flat on any number of
+articles. A document that cannot be read gets an output line with ``error``
+(and is reported on stderr with file and line); the rest go on.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from .document import Document
+
+
+def iter_inputs(paths: list[str]) -> Iterator[Document]:
+    """Yield one Document per input text; unreadable ones carry ``error``."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(path.glob("*.txt"))
+            if not files:
+                yield Document(id=str(path), text="", error=f"{path}: folder holds no .txt files")
+            for f in files:
+                yield _read_txt(f)
+        elif path.suffix in (".jsonl", ".json"):
+            yield from _read_jsonl(path)
+        elif path.exists():
+            yield _read_txt(path)
+        else:
+            yield Document(id=str(path), text="", error=f"{path}: no such file or folder")
+
+
+def _read_txt(path: Path) -> Document:
+    data = path.read_bytes()
+    try:
+        return Document(id=path.stem, text=data.decode("utf-8"), meta={"path": str(path)})
+    except UnicodeDecodeError as exc:
+        return Document(id=path.stem, text="", error=f"{path}: invalid UTF-8 at byte offset {exc.start}", meta={"path": str(path)})
+
+
+def _read_jsonl(path: Path) -> Iterator[Document]:
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                obj = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield Document(id=f"{path.stem}:{lineno}", text="", error=f"{where}: invalid UTF-8 at byte {exc.start} of the line")
+                continue
+            except json.JSONDecodeError as exc:
+                yield Document(id=f"{path.stem}:{lineno}", text="", error=f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
+                continue
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")) if isinstance(obj, dict) else f"{path.stem}:{lineno}",
+                               text="", error=f"{where}: expected an object with a string 'text'")
+                continue
+            yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")), text=obj["text"], meta=obj.get("meta") or {})
+
+
+def predict_files(model: str | None, inputs: list[str], output: str, batch_size: int = 8, backend: str = "torch",
+                  threads: int | None = None, progress: bool = True) -> tuple[int, int]:
+    """Run the model over every input and write one JSON line each. Returns (documents, errors)."""
+    from .extractor import Extractor
+
+    ex = Extractor.from_pretrained(model, backend=backend, threads=threads)
+    n = errors = 0
+    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
+    try:
+        for doc in ex.stream(iter_inputs(inputs), batch_size=batch_size, progress=progress):
+            out.write(doc.to_json() + "\n")
+            n += 1
+            if doc.error:
+                errors += 1
+                print(f"error: {doc.error}", file=sys.stderr)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return n, errors
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="extract entities, quotes and relations from texts")
+    p.add_argument("inputs", nargs="+", help=".txt files, folders of them, or JSONL with id and text")
+    p.add_argument("--model", default=None, help="goftar checkpoint folder (default: the shipped goftar-fa-small)")
+    p.add_argument("-o", "--output", default="-", help="output JSONL (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    p.add_argument("--backend", choices=["torch", "onnx"], default="torch")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args) -> int:
+    n, errors = predict_files(args.model, args.inputs, args.output, args.batch_size, args.backend, args.threads, not args.no_progress)
+    print(f"{n} documents, {errors} with errors → {args.output}", file=sys.stderr)
+    return 1 if errors and errors == n else 0
