@@ -6,6 +6,7 @@ decisions) lives here, in numpy.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +115,13 @@ def pair_types(schema: Schema) -> list[tuple[str, str]]:
     return out
 
 
-def candidate_pairs(text: str, mentions: list[Mention], schema: Schema) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """All (head, tail) mention pairs the schema allows, with their features.
+def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side: int = MAX_RANK) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Candidate (head, tail) mention pairs the schema allows, with their features.
+
+    For each head and tail type, the candidates are every tail inside the head
+    (sectors inside a quote) and the ``per_side`` nearest tails before and after
+    it, so the number of pairs grows linearly with the document, not
+    quadratically.
 
     Returns ``heads`` [P, 2] and ``tails`` [P, 2] token ranges, ``feats`` [P, 7]
     integer features (pair type, direction, distance bucket, rank among the
@@ -133,27 +139,48 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema) -> tuple
             return 0
         return int(ends[b - 1] - (ends[a - 1] if a > 0 else 0))
 
+    by_type: dict[str, list[int]] = {}
+    for i in sorted(range(len(mentions)), key=lambda i: (mentions[i].start, mentions[i].end)):
+        by_type.setdefault(mentions[i].type, []).append(i)
+    starts = {t: [mentions[i].start for i in idx] for t, idx in by_type.items()}
+
     rows: list[list[int]] = []
     index: list[tuple[int, int]] = []
     for hi, h in enumerate(mentions):
-        by_type: dict[str, list[tuple[int, int, int, int]]] = {}
-        for ti, t in enumerate(mentions):
-            if ti == hi or (h.type, t.type) not in ptypes:
+        for ttype, idx in by_type.items():
+            if (h.type, ttype) not in ptypes:
                 continue
-            if t.start >= h.start and t.end <= h.end:
-                direction, gap = 1, 0
-            elif t.end <= h.start:
-                direction, gap = 0, h.tok_start - t.tok_end
-            elif t.start >= h.end:
-                direction, gap = 2, t.tok_start - h.tok_end
-            else:
-                direction, gap = 3, 0
-            by_type.setdefault(t.type, []).append((ti, direction, max(gap, 0), 0))
-        for ttype, cands in by_type.items():
-            # rank within the same side of the head, nearest first
-            for side in range(N_DIRECTIONS):
-                side_c = sorted([c for c in cands if c[1] == side], key=lambda c: c[2])
-                for rank, (ti, direction, gap, _) in enumerate(side_c):
+            st = starts[ttype]
+            sides: dict[int, list[tuple[int, int]]] = {0: [], 1: [], 2: [], 3: []}
+            # tails starting inside the head: inside (1) or overlapping past its end (3)
+            k = bisect.bisect_left(st, h.start)
+            j = k
+            while j < len(idx) and st[j] < h.end:
+                ti = idx[j]
+                if ti != hi:
+                    t = mentions[ti]
+                    sides[1 if t.end <= h.end else 3].append((ti, 0))
+                j += 1
+            # after the head: the nearest ones
+            while j < len(idx) and len(sides[2]) < per_side:
+                ti = idx[j]
+                if ti != hi:
+                    sides[2].append((ti, mentions[ti].tok_start - h.tok_end))
+                j += 1
+            # before the head, walking back from the head's start
+            j = k - 1
+            while j >= 0 and len(sides[0]) < per_side:
+                ti = idx[j]
+                t = mentions[ti]
+                if ti != hi:
+                    if t.end <= h.start:
+                        sides[0].append((ti, h.tok_start - t.tok_end))
+                    else:
+                        sides[3].append((ti, 0))
+                j -= 1
+            for direction, cands in sides.items():
+                cands.sort(key=lambda c: c[1])
+                for rank, (ti, gap) in enumerate(cands):
                     t = mentions[ti]
                     if direction == 0:
                         sb = sentences_between(t.end, h.start)
@@ -162,7 +189,7 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema) -> tuple
                     else:
                         sb = 0
                     rows.append([
-                        ptypes[(h.type, t.type)], direction, gap, min(rank, MAX_RANK - 1),
+                        ptypes[(h.type, ttype)], direction, max(gap, 0), min(rank, MAX_RANK - 1),
                         h.tok_end - h.tok_start, t.tok_end - t.tok_start, min(sb, MAX_SENTENCES - 1),
                     ])
                     index.append((hi, ti))

@@ -27,6 +27,7 @@ from .schema import Schema
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "goftar-fa-small"
 MAX_CHARS = 2_000_000
+PAIR_CHUNK = 2048
 
 
 class Runner(Protocol):
@@ -262,7 +263,12 @@ class Extractor:
         heads, tails, feats, index = candidate_pairs(text, mentions, self.schema)
         doc.relations = []
         if index:
-            probs = softmax(self.runner.run_relations(hidden.astype(np.float32), heads, tails, feats))
+            h32 = hidden.astype(np.float32)
+            # pairs in chunks: memory stays bounded on very long documents
+            probs = np.concatenate([
+                softmax(self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK]))
+                for c in range(0, len(index), PAIR_CHUNK)
+            ])
             for name, hi, ti, score in decide_relations(
                 probs, index, mentions, self.schema, self.relation_types,
                 self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.3),

@@ -36,7 +36,7 @@ from .normalize import NEUTRAL, normalize
 
 ZWNJ = "\u200c"
 
-__all__ = ["Speaker", "resolve_speaker", "speaker_key", "quotes_view", "same_person"]
+__all__ = ["Speaker", "resolve_speaker", "resolve_speakers", "speaker_key", "quotes_view", "same_person"]
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,13 @@ def resolve_speaker(doc: Document, quote_entity_id: str) -> Speaker | None:
     ``doc``. See :class:`Speaker` for what each field holds.
     """
     return _Resolver(doc).resolve(quote_entity_id)
+
+
+def resolve_speakers(doc: Document) -> dict[str, Speaker | None]:
+    """``{quote_id: Speaker | None}`` for every QUOTE of ``doc``; builds the
+    relation indexes once, for scoring or exporting whole corpora."""
+    res = _Resolver(doc)
+    return {e.id: res.resolve(e.id) for e in doc.entities if e.type == "QUOTE"}
 
 
 def _in_order(ents: Iterable[Entity]) -> list[Entity]:

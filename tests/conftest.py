@@ -26,7 +26,7 @@ def seed_doc():
 def build_tiny_encoder(folder: Path, texts: list[str], vocab_size: int = 600) -> Path:
     """Save a random tiny BERT + fast tokenizer in the layout of a hub checkpoint."""
     from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     from goftar.inference.normalize import Normalizer
 
@@ -34,8 +34,8 @@ def build_tiny_encoder(folder: Path, texts: list[str], vocab_size: int = 600) ->
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True)
     wp.train_from_iterator([norm.compact(t)[0] for t in texts], vocab_size=vocab_size, min_frequency=1, show_progress=False)
     folder.mkdir(parents=True, exist_ok=True)
-    wp.save_model(str(folder))
-    tok = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False, strip_accents=False, tokenize_chinese_chars=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                  cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
     tok.save_pretrained(folder)
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=512)
@@ -61,8 +61,8 @@ def trained_tiny(tmp_path_factory, tiny_encoder, seed_path) -> Path:
     out = tmp_path_factory.mktemp("run")
     cfg = TrainConfig.from_dict({
         "model": {"encoder": str(tiny_encoder), "window_length": 64, "window_stride": 48},
-        "data": {"train": [{"path": str(seed_path), "repeat": 4}], "dev": [{"path": str(seed_path)}], "zwnj_augment": 0.0},
-        "train": {"output_dir": str(out), "epochs": 12, "batch_windows": 16, "lr": 3e-3, "head_lr": 3e-3,
+        "data": {"train": [{"path": str(seed_path), "repeat": 8}], "dev": [{"path": str(seed_path)}], "zwnj_augment": 0.0},
+        "train": {"output_dir": str(out), "epochs": 16, "batch_windows": 16, "lr": 3e-3, "head_lr": 3e-3,
                   "warmup_ratio": 0.0, "progress": False, "seed": 1},
     })
     metrics = train(cfg, log=lambda s: None)

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 # its command functions, so building the parser stays cheap.
 COMMAND_MODULES: list[str] = [
     "goftar.inference.predict",
+    "goftar.inference.formats",
     "goftar.training.train",
     "goftar.training.evaluate",
     "goftar.training.scoring",

@@ -26,6 +26,7 @@ from goftar.inference.decode import Mention, candidate_pairs, token_span
 from goftar.inference.document import Document, Entity, iter_jsonl
 from goftar.inference.encode import TextEncoder
 from goftar.inference.schema import Schema
+from goftar.inference.validate import validate_document
 
 from .config import SourceConfig
 
@@ -45,8 +46,9 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
     problems: list[str] = []
     if fmt in ("goftar", "jsonl") or (fmt == "auto" and path.suffix == ".jsonl" and _looks_goftar(path)):
         docs = []
-        for _, d in iter_jsonl(path):
+        for lineno, d in iter_jsonl(path):
             if isinstance(d, Document):
+                d.meta.setdefault("_where", f"{path}:{lineno}")
                 docs.append(d)
             else:
                 problems.append(str(d))
@@ -54,6 +56,17 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
         from goftar.inference import formats
 
         docs = formats.read_documents(path, None if fmt == "auto" else fmt)
+    # a document that breaks the guide (offsets off its text, bad relation) is reported and left out
+    kept = []
+    for d in docs:
+        bad = validate_document(d)
+        if bad:
+            where = d.meta.get("_where", str(path))
+            problems.extend(f"{where} {d.id}: {b}" for b in bad)
+        else:
+            kept.append(d)
+        d.meta.pop("_where", None)
+    docs = kept
     if src.exclude_texts_from:
         banned = set()
         for other in src.exclude_texts_from:

@@ -50,4 +50,4 @@ def batch_loss(model, batch: dict, relation_weight: float = 1.0) -> tuple[torch.
     loss = bio + relation_weight * rel
     if not torch.is_tensor(loss):
         loss = hidden.sum() * 0.0
-    return loss, {"bio": float(bio), "relation": float(rel)}
+    return loss, {"bio": float(bio.detach() if torch.is_tensor(bio) else bio), "relation": float(rel.detach() if torch.is_tensor(rel) else rel)}

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from goftar.inference.document import Document, DocumentError, Entity, iter_jsonl
-from goftar.inference.quotes import resolve_speaker, speaker_key
+from goftar.inference.quotes import resolve_speakers, speaker_key
 from goftar.inference.schema import Schema
 
 OVERLAP_THRESHOLD = 0.5
@@ -319,8 +319,9 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
             c[2] += len(g_rt)
 
         # Speaker attribution: same resolved person behind overlapping quotes.
+        gold_speakers, pred_speakers = resolve_speakers(gdoc), resolve_speakers(pdoc)
         for q in gq:
-            gold_speaker = resolve_speaker(gdoc, q.id)
+            gold_speaker = gold_speakers.get(q.id)
             if gold_speaker is None:
                 continue
             spk["total"] += 1
@@ -328,7 +329,7 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
             if pid is None:
                 spk["unmatched_quote"] += 1
                 continue
-            pred_speaker = resolve_speaker(pdoc, pid)
+            pred_speaker = pred_speakers.get(pid)
             if pred_speaker is None:
                 spk["no_speaker"] += 1
             elif speaker_key(pred_speaker.name) == speaker_key(gold_speaker.name):

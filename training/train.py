@@ -180,7 +180,7 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            run_loss.append(float(loss))
+            run_loss.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(run_loss[-50:]):.4f}")
             step += 1
             if tc.max_steps and step >= tc.max_steps:
