@@ -206,25 +206,34 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
 
 
 def decide_relations(
-    probs: np.ndarray, index: list[tuple[int, int]], mentions: list[Mention], schema: Schema,
-    relation_names: list[str], threshold: float = 0.5, single_threshold: float = 0.3,
+    logits: np.ndarray, index: list[tuple[int, int]], mentions: list[Mention], schema: Schema,
+    relation_names: list[str], threshold: float = 0.5, single_threshold: float = 0.5,
 ) -> list[tuple[str, int, int, float]]:
-    """Pick relations from pair probabilities ``[P, 1 + R]`` (column 0 = no relation).
+    """Pick relations from pair logits ``[P, 1 + R]`` (column 0 = no relation).
 
-    A relation limited to one per head (said_by, role_of) keeps each head's
-    best tail when its probability passes ``single_threshold``; the others keep
-    every pair above ``threshold``.
+    A relation limited to one per head (said_by, role_of) is decided per head,
+    as it is trained: the head's candidate tails compete in one softmax with a
+    "nobody" option (score 0; a tail scores its relation logit minus its
+    no-relation logit). The winner is kept when its share passes
+    ``single_threshold`` of the winner-vs-nobody pair, i.e. when it beats
+    "nobody". Other relations keep every pair whose pairwise probability passes
+    ``threshold``.
     """
-    best: dict[tuple[str, int], tuple[float, int]] = {}
+    probs = softmax(logits)
+    groups: dict[tuple[str, int], list[tuple[int, float]]] = {}
     out: list[tuple[str, int, int, float]] = []
     for p, (hi, ti) in enumerate(index):
         h, t = mentions[hi], mentions[ti]
         for name in schema.relations_for(h.type, t.type):
-            score = float(probs[p, 1 + relation_names.index(name)])
+            r = 1 + relation_names.index(name)
             if schema.relations[name].max_per_head == 1:
-                if score >= single_threshold and score > best.get((name, hi), (-1.0, -1))[0]:
-                    best[(name, hi)] = (score, ti)
-            elif score >= threshold:
-                out.append((name, hi, ti, score))
-    out.extend((name, hi, ti, s) for (name, hi), (s, ti) in best.items())
+                groups.setdefault((name, hi), []).append((ti, float(logits[p, r] - logits[p, 0])))
+            elif probs[p, r] >= threshold:
+                out.append((name, hi, ti, float(probs[p, r])))
+    for (name, hi), cands in groups.items():
+        scores = np.array([0.0] + [c[1] for c in cands])
+        share = softmax(scores)
+        k = int(np.argmax(scores[1:])) + 1
+        if share[k] / (share[k] + share[0]) >= single_threshold:
+            out.append((name, hi, cands[k - 1][0], float(share[k])))
     return out

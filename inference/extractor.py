@@ -265,13 +265,13 @@ class Extractor:
         if index:
             h32 = hidden.astype(np.float32)
             # pairs in chunks: memory stays bounded on very long documents
-            probs = np.concatenate([
-                softmax(self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK]))
+            logits = np.concatenate([
+                self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK])
                 for c in range(0, len(index), PAIR_CHUNK)
             ])
             for name, hi, ti, score in decide_relations(
-                probs, index, mentions, self.schema, self.relation_types,
-                self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.3),
+                logits, index, mentions, self.schema, self.relation_types,
+                self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.5),
             ):
                 doc.relations.append(Relation(name, mentions[hi].id, mentions[ti].id, score))
             doc.relations.sort(key=lambda r: (int(r.head[1:]), r.type, int(r.tail[1:])))

@@ -44,7 +44,7 @@ class GoftarConfig(PretrainedConfig):
         relation_hidden: int = 256,
         feature_dim: int = 32,
         relation_threshold: float = 0.5,
-        single_relation_threshold: float = 0.3,
+        single_relation_threshold: float = 0.5,
         goftar_version: str = GOFTAR_VERSION,
         training: dict[str, Any] | None = None,
         **kwargs,
@@ -135,7 +135,10 @@ class GoftarModel(PreTrainedModel):
 
     def __init__(self, config: GoftarConfig):
         super().__init__(config)
-        self.encoder = AutoModel.from_config(config.encoder_config())
+        try:  # the pooler is never used: leave it out (BERT / RoBERTa / XLM-R accept this)
+            self.encoder = AutoModel.from_config(config.encoder_config(), add_pooling_layer=False)
+        except TypeError:
+            self.encoder = AutoModel.from_config(config.encoder_config())
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.bio_heads = nn.ModuleDict({layer: nn.Linear(hidden, len(labels)) for layer, labels in config.layer_labels.items()})
@@ -160,7 +163,10 @@ class GoftarModel(PreTrainedModel):
     @classmethod
     def from_encoder(cls, name_or_path: str, **config_kwargs) -> "GoftarModel":
         """A new goftar model on a pretrained encoder (hub name or local folder)."""
-        encoder = AutoModel.from_pretrained(name_or_path)
+        try:
+            encoder = AutoModel.from_pretrained(name_or_path, add_pooling_layer=False)
+        except TypeError:
+            encoder = AutoModel.from_pretrained(name_or_path)
         enc_cfg = encoder.config.to_dict()
         for k in ("architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype"):
             enc_cfg.pop(k, None)

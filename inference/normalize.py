@@ -27,7 +27,7 @@ _ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 _LATIN_DIGITS = "0123456789"
 # tatweel, harakat (fathatan … sukun, superscript alef and friends), bidi marks, ZWJ, BOM
 _NEUTRAL_CHARS = (
-    ["\u0640", "\u0670", "\u200b", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\ufeff"]
+    ["\u0640", "\u0670", "\u200b", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff"]
     + [chr(c) for c in range(0x064B, 0x0660)]
     + [chr(c) for c in range(0x06D6, 0x06DD)]
 )

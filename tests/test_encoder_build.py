@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -365,12 +366,13 @@ def test_cli_builds_in_process(tmp_path, tiny_bin, corpus_dir, capsys):
     assert "not an E5S1 encoder file" in capsys.readouterr().err
 
 
-def _check_script():
+def _script(name: str):
     import importlib.util
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "check_encoder.py"
-    spec = importlib.util.spec_from_file_location("check_encoder", path)
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -379,7 +381,7 @@ def test_check_script_passes_on_a_faithful_pruning(built, tmp_path, capsys):
     full, pruned, _, _ = built
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "من اين كتاب را دوست دارم"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _check_script().main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
+    assert _script("check_encoder").main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
     assert "all checks passed" in capsys.readouterr().out
 
 
@@ -390,5 +392,38 @@ def test_check_script_fails_when_weights_differ(built, tmp_path, capsys):
     eb.build_encoder(other, bin_path=other_bin, prune=False, log=lambda s: None)
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "کتاب"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _check_script().main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
+    assert _script("check_encoder").main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
     assert "FAIL  hidden states pruned vs full" in capsys.readouterr().out
+
+
+def test_bio_viterbi_never_opens_an_entity_inside():
+    bench = _script("bench_peyma")
+    start, trans = bench.bio_transitions()
+    L = bench.LABELS
+    # argmax would say O I-PER B-LOC I-PER; the constraints must repair both I-PER
+    log_probs = np.full((4, len(L)), -5.0)
+    for t, (best, second) in enumerate([("O", "B-PER"), ("I-PER", "B-PER"), ("B-LOC", "O"), ("I-PER", "I-LOC")]):
+        log_probs[t, L.index(best)] = -0.1
+        log_probs[t, L.index(second)] = -1.0
+    path = [L[i] for i in bench.viterbi(log_probs, start, trans)]
+    assert path == ["O", "B-PER", "B-LOC", "I-LOC"]
+    assert bench.viterbi(np.zeros((0, len(L))), start, trans) == []
+
+
+def test_bench_peyma_runs_end_to_end_on_a_tiny_encoder(built, tmp_path, capsys):
+    bench = _script("bench_peyma")
+    data = tmp_path / "peyma"
+    data.mkdir()
+    # PEYMA keeps inner spaces where ZWNJ was ("کتاب ها"): one labelled word, two "▁" pieces
+    sentence = "من|B_PER\nاین|O\nکتاب ها|B_ORG\nخوب|I_ORG\nاست|O\n\n"
+    for split in ("train", "dev", "test"):
+        (data / f"{split}.txt").write_text(sentence * 3, encoding="utf-8")
+    assert bench.read_peyma(data / "dev.txt")[0].words[2] == "کتاب ها"
+    out = tmp_path / "out"
+    assert bench.main(["--encoder", str(built[1]), "--data", str(data), "--out", str(out), "--epochs", "2",
+                       "--batch-size", "2", "--max-train", "2", "--crf"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["sentences"] == {"train": 2, "dev": 3, "test": 3}
+    assert set(results["test"]) == {"argmax", "bio_viterbi"} and len(results["epochs"]) == 2
+    assert results["test"]["argmax"]["micro"]["support"] == 6
+    assert "test bio_viterbi: F1" in capsys.readouterr().out

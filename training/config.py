@@ -75,6 +75,8 @@ class OptimConfig:
     save_dtype: str = "float32"  # float32 | float16
     freeze_embeddings: bool = False
     progress: bool = True
+    time_limit_minutes: float | None = None  # stop training (then evaluate and save) once this much time has passed
+    eval_batch_windows: int = 64
 
 
 @dataclass
@@ -118,10 +120,14 @@ def _build(tp, d: Any, where: str):
 
 def load_config(path: str | Path) -> TrainConfig:
     """Read a YAML training config; relative data paths resolve against the working directory."""
+    import os
+
     import yaml
 
+    # data paths may say ${GOFTAR_DATASETS}: the shared NER sets, beside the checkout by default
+    os.environ.setdefault("GOFTAR_DATASETS", "../shared/datasets")
     with open(path, encoding="utf-8") as f:
-        d = yaml.safe_load(f) or {}
+        d = yaml.safe_load(os.path.expandvars(f.read())) or {}
     try:
         return TrainConfig.from_dict(d)
     except ConfigError as exc:

