@@ -106,13 +106,24 @@ class Extractor:
 
     # -- construction ---------------------------------------------------
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "torch", device: str = "cpu", threads: int | None = None) -> "Extractor":
+    def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "torch", device: str = "cpu", threads: int | None = None,
+                        precision: str = "int8") -> "Extractor":
         """Load a goftar checkpoint folder (default: the shipped goftar-fa-small).
 
         ``backend="onnx"`` loads an exported folder (``goftar export``) and needs
-        only onnxruntime, tokenizers and numpy.
+        only onnxruntime, tokenizers and numpy; ``precision`` ("int8" or
+        "fp32") picks its graphs. ``threads`` sets the intra-op threads of
+        either backend.
         """
-        path = Path(path) if path is not None else DEFAULT_MODEL
+        if path is None:
+            path = Path(os.environ.get("GOFTAR_MODEL", DEFAULT_MODEL))
+            if not (path / "config.json").exists():
+                raise FileNotFoundError(
+                    f"the default model is not at {path}. It ships in the repository's models/goftar-fa-small "
+                    f"(an installed wheel does not carry it): pass its folder, Extractor.from_pretrained('path/to/goftar-fa-small'), "
+                    f"or set GOFTAR_MODEL."
+                )
+        path = Path(path)
         if not (path / "config.json").exists():
             raise FileNotFoundError(
                 f"{path} is not a goftar checkpoint (no config.json). Train one with "
@@ -121,7 +132,7 @@ class Extractor:
         if backend == "onnx":
             from .onnx_runtime import load_onnx
 
-            runner, tokenizer, config = load_onnx(path, threads=threads)
+            runner, tokenizer, config = load_onnx(path, threads=threads, precision=precision)
             return cls(runner, tokenizer, config)
         if backend != "torch":
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")

@@ -65,12 +65,14 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
 
 
 def predict_files(model: str | None, inputs: list[str], output: str, batch_size: int = 8, backend: str = "torch",
-                  threads: int | None = None, progress: bool = True) -> tuple[int, int]:
+                  threads: int | None = None, progress: bool = True, precision: str = "int8") -> tuple[int, int]:
     """Run the model over every input and write one JSON line each. Returns (documents, errors)."""
     from .extractor import Extractor
 
-    ex = Extractor.from_pretrained(model, backend=backend, threads=threads)
+    ex = Extractor.from_pretrained(model, backend=backend, threads=threads, precision=precision)
     n = errors = 0
+    if output != "-":
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
     out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
     try:
         for doc in ex.stream(iter_inputs(inputs), batch_size=batch_size, progress=progress):
@@ -92,12 +94,14 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", default="-", help="output JSONL (default: stdout)")
     p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     p.add_argument("--backend", choices=["torch", "onnx"], default="torch")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help="intra-op threads of either backend (default: all cores)")
+    p.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="with --backend onnx: which exported graphs")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
 
 
 def _cmd(args) -> int:
-    n, errors = predict_files(args.model, args.inputs, args.output, args.batch_size, args.backend, args.threads, not args.no_progress)
+    n, errors = predict_files(args.model, args.inputs, args.output, args.batch_size, args.backend, args.threads,
+                              not args.no_progress, args.precision)
     print(f"{n} documents, {errors} with errors → {args.output}", file=sys.stderr)
     return 1 if errors and errors == n else 0

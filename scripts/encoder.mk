@@ -6,7 +6,7 @@ ENCODER_DIR ?= encoders/e5-small-fa
 ENCODER_ARGS ?=
 
 .PHONY: encoder encoder-check
-encoder:
+encoder: setup
 	.venv/bin/goftar encoder build --out $(ENCODER_DIR) $(ENCODER_ARGS)
 
 # Compares with an unpruned build in /tmp/e5-full (built here when missing).

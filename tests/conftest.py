@@ -48,7 +48,9 @@ def build_tiny_encoder(folder: Path, texts: list[str], vocab_size: int = 600) ->
 
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory, seed_doc) -> Path:
-    extra = ["کتاب‌های تازه در تهران", "Latin only text 123", "وی گفت: همکاری های اقتصادی"]
+    from test_continue_training import NEW_TEXTS
+
+    extra = ["کتاب‌های تازه در تهران", "Latin only text 123", "وی گفت: همکاری های اقتصادی", *NEW_TEXTS]
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder"), [seed_doc.text, *extra])
 
 

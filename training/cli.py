@@ -40,6 +40,7 @@ COMMAND_MODULES: list[str] = [
     "goftar.training.evaluate",
     "goftar.training.scoring",
     "goftar.training.encoder_build",
+    "goftar.training.export",
 ]
 
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 
-def evaluate(model: str | None, data: str, backend: str = "torch", batch_size: int = 8, pred_out: str | None = None):
+def evaluate(model: str | None, data: str, backend: str = "torch", batch_size: int = 8, pred_out: str | None = None,
+             precision: str = "int8", threads: int | None = None):
     from goftar.inference.document import write_jsonl
     from goftar.inference.extractor import Extractor
 
@@ -20,7 +21,7 @@ def evaluate(model: str | None, data: str, backend: str = "torch", batch_size: i
     gold, problems = read_source(SourceConfig(path=data))
     for p in problems:
         print(f"skipped: {p}", file=sys.stderr)
-    ex = Extractor.from_pretrained(model, backend=backend)
+    ex = Extractor.from_pretrained(model, backend=backend, precision=precision, threads=threads)
     preds = ex([{"id": d.id, "text": d.text} for d in gold], batch_size=batch_size, progress=True)
     if pred_out:
         write_jsonl(preds, pred_out)
@@ -32,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="goftar checkpoint (default: the shipped model)")
     p.add_argument("--data", required=True, help="gold documents (goftar JSONL or any format goftar convert reads)")
     p.add_argument("--backend", choices=["torch", "onnx"], default="torch")
+    p.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="with --backend onnx: which exported graphs")
+    p.add_argument("--threads", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--json", help="write the metrics as JSON here")
     p.add_argument("--pred-out", help="write the predictions as goftar JSONL here")
@@ -41,7 +44,7 @@ def register(sub) -> None:
 def _cmd(args) -> int:
     from .scoring import format_report
 
-    metrics, _ = evaluate(args.model, args.data, args.backend, args.batch_size, args.pred_out)
+    metrics, _ = evaluate(args.model, args.data, args.backend, args.batch_size, args.pred_out, args.precision, args.threads)
     print(format_report(metrics))
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")

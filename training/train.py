@@ -264,6 +264,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-steps", type=int)
     p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
+    p.add_argument("--lr", type=float, help="encoder learning rate (the heads use --head-lr)")
+    p.add_argument("--head-lr", type=float)
     p.add_argument("--time-limit-minutes", type=float, help="stop, evaluate and save once this much time has passed")
     p.set_defaults(func=_cmd_train)
 
@@ -283,6 +285,10 @@ def _cmd_train(args) -> int:
         cfg.train.epochs = args.epochs
     if args.max_steps:
         cfg.train.max_steps = args.max_steps
+    if args.lr:
+        cfg.train.lr = args.lr
+    if args.head_lr:
+        cfg.train.head_lr = args.head_lr
     if args.time_limit_minutes:
         cfg.train.time_limit_minutes = args.time_limit_minutes
     if args.mixed_precision:

@@ -1,0 +1,184 @@
+"""The torch-free ONNX runtime: export, load without torch/transformers, same results as torch."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+HERE = Path(__file__).resolve().parent
+LONG = HERE / "data" / "fars-long.txt"
+
+# Set before anything else in the child: importing torch or transformers fails
+# there as if they were not installed.
+BLOCKER = textwrap.dedent("""
+    import sys
+
+    class _Blocked:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("torch", "transformers"):
+                raise ImportError(f"{name} is blocked: the ONNX runtime must not need it")
+            return None
+
+    sys.meta_path.insert(0, _Blocked())
+""")
+
+
+@pytest.fixture(scope="session")
+def onnx_tiny(trained_tiny, tmp_path_factory, seed_doc) -> Path:
+    from goftar.training.export import export
+
+    out = tmp_path_factory.mktemp("onnx") / "tiny-onnx"
+    export(trained_tiny, out, check_texts=[seed_doc.text], log=lambda s: None)
+    return out
+
+
+def _texts(seed_doc) -> list[dict]:
+    long = LONG.read_text(encoding="utf-8")
+    return [{"id": "seed", "text": seed_doc.text}, {"id": "long", "text": long},
+            {"id": "short", "text": "قالیباف گفت: روابط تجاری را توسعه می‌دهیم."}, {"id": "empty", "text": "  "}]
+
+
+def _view(doc: dict) -> tuple:
+    ents = [(e["type"], e["start"], e["end"], e.get("category")) for e in doc["entities"]]
+    rels = [(r["type"], r["head"], r["tail"]) for r in doc["relations"]]
+    return ents, rels
+
+
+def _no_scores(obj):
+    if isinstance(obj, dict):
+        return {k: _no_scores(v) for k, v in obj.items() if "score" not in k}
+    if isinstance(obj, list):
+        return [_no_scores(v) for v in obj]
+    return obj
+
+
+def test_export_layout_and_card(onnx_tiny, trained_tiny):
+    files = {p.name for p in onnx_tiny.iterdir()}
+    assert {"model.onnx", "model.int8.onnx", "relation.onnx", "tokenizer.json", "config.json", "README.md"} <= files
+    assert not any(f.endswith((".safetensors", ".bin", ".pt")) for f in files)
+    cfg = json.loads((onnx_tiny / "config.json").read_text())
+    from goftar.inference.modeling import GoftarConfig
+
+    src = GoftarConfig.from_pretrained(trained_tiny)  # what the torch backend decodes with
+    assert cfg["layer_labels"] == src.layer_labels and cfg["relation_types"] == src.relation_types
+    assert cfg["allowed_pairs"] == src.allowed_pairs
+    info = cfg["onnx"]
+    assert info["outputs"] == ["hidden", *[f"logits_{layer}" for layer in cfg["layer_labels"]]]
+    assert info["files"]["int8"]["windows"] == "model.int8.onnx" and info["files"]["fp32"]["windows"] == "model.onnx"
+    # the BIO heads stay fp32 in the int8 graph, and the card says so
+    assert sorted(info["int8"]["fp32_nodes"]) == sorted(f"/m/{layer}/MatMul" for layer in cfg["layer_labels"])
+    card = (onnx_tiny / "README.md").read_text()
+    assert "## ONNX export" in card and "/m/ne/MatMul" in card
+    # the export's own check: fp32 equals torch, int8 close
+    assert info["check"]["fp32"]["max_abs_hidden"] < 1e-4
+    assert info["check"]["int8"]["argmax_agree_ne"] > 0.9
+    # int8 holds int8 weights
+    import onnx
+
+    g = onnx.load(str(onnx_tiny / "model.int8.onnx")).graph
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in g.node)
+    assert any(i.data_type == onnx.TensorProto.INT8 for i in g.initializer)
+
+
+def test_onnx_runs_without_torch_and_matches_torch(onnx_tiny, trained_tiny, seed_doc, tmp_path):
+    """A child where torch and transformers cannot be imported loads the export (API and CLI)
+    and finds the same entities and relations as the torch backend (fp32; scores within 1e-3)."""
+    from goftar.inference.extractor import Extractor
+
+    items = _texts(seed_doc)
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in items), encoding="utf-8")
+    child = BLOCKER + textwrap.dedent(f"""
+        import json
+        try:
+            import torch
+            raise SystemExit("torch imported despite the blocker")
+        except ImportError:
+            pass
+        from goftar.inference import Extractor
+        items = [json.loads(l) for l in open({str(inp)!r}, encoding="utf-8")]
+        out = {{}}
+        for prec in ("fp32", "int8"):
+            ex = Extractor.from_pretrained({str(onnx_tiny)!r}, backend="onnx", precision=prec, threads=1)
+            out[prec] = [d.to_dict() for d in ex(items, batch_size=4)]
+        from goftar.training.cli import main
+        rc = main(["predict", {str(inp)!r}, "--model", {str(onnx_tiny)!r}, "--backend", "onnx", "--precision", "fp32",
+                   "--threads", "1", "-o", {str(tmp_path / "cli.jsonl")!r}, "--no-progress"])
+        bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers"))
+        print(json.dumps({{"docs": out, "rc": rc, "loaded": bad}}))
+    """)
+    res = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == [] and got["rc"] == 0
+
+    import torch
+
+    before = torch.get_num_threads()
+    try:  # one thread: a tiny model gains nothing from more, and loses much on a busy machine
+        ref = [d.to_dict() for d in Extractor.from_pretrained(trained_tiny, threads=1)(items, batch_size=4)]
+    finally:
+        torch.set_num_threads(before)
+    n_ents = 0
+    for a, b in zip(ref, got["docs"]["fp32"]):
+        assert a["id"] == b["id"] and a["text"] == b["text"] and b.get("error") is None
+        assert _view(a) == _view(b)
+        for x, y in zip(a["entities"] + a["relations"], b["entities"] + b["relations"]):
+            assert abs(x["score"] - y["score"]) < 1e-3
+        assert _no_scores(a["quotes"]) == _no_scores(b["quotes"])
+        n_ents += len(a["entities"])
+    assert n_ents > 0, "the tiny model found nothing: the comparison proves nothing"
+    cli = [json.loads(line) for line in (tmp_path / "cli.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [_view(d) for d in cli] == [_view(d) for d in got["docs"]["fp32"]]
+    # int8: same documents, nearly the same entities
+    same = total = 0
+    for a, b in zip(ref, got["docs"]["int8"]):
+        ea, eb = set(_view(a)[0]), set(_view(b)[0])
+        same += len(ea & eb)
+        total += max(len(ea | eb), 1)
+    assert same / total > 0.9, (same, total)
+
+
+def test_threads_settable_on_both_backends(onnx_tiny, trained_tiny):
+    import torch
+
+    from goftar.inference.extractor import Extractor
+
+    ex = Extractor.from_pretrained(onnx_tiny, backend="onnx", precision="fp32", threads=1)
+    assert ex.runner.windows.get_session_options().intra_op_num_threads == 1
+    assert ex.runner.relations.get_session_options().intra_op_num_threads == 1
+    before = torch.get_num_threads()
+    try:
+        Extractor.from_pretrained(trained_tiny, threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_clear_errors(onnx_tiny, trained_tiny, tmp_path):
+    from goftar.inference.extractor import Extractor
+
+    with pytest.raises(FileNotFoundError, match="goftar export"):
+        Extractor.from_pretrained(trained_tiny, backend="onnx")
+    with pytest.raises(ValueError, match="precision"):
+        Extractor.from_pretrained(onnx_tiny, backend="onnx", precision="int4")
+
+
+def test_export_command(trained_tiny, tmp_path):
+    from goftar.training.cli import main
+
+    out = tmp_path / "exp"
+    assert main(["export", "--model", str(trained_tiny), "--out", str(out), "--keep-fp32"]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["onnx"]["int8"]["fp32_nodes"] == []  # nothing kept: every MatMul quantised
+    from goftar.inference.extractor import Extractor
+
+    doc = Extractor.from_pretrained(out, backend="onnx")("قالیباف گفت: روابط تجاری را توسعه می‌دهیم.")[0]
+    assert doc.error is None
