@@ -1,0 +1,47 @@
+"""The committed default model: loads with no argument, fits its budget, and still works.
+
+Floors are set well under what the model scores on the seed article (its
+card), and far above what a broken model (random heads, shuffled weights,
+wrong tokenizer) can reach, so a bad commit of the model fails here.
+"""
+from pathlib import Path
+
+import pytest
+
+from goftar.inference.extractor import DEFAULT_MODEL, Extractor
+from goftar.training.scoring import score
+
+FLOORS = {
+    "ne": 0.60,           # entity micro F1, layer ne
+    "quote_overlap": 0.70,  # QUOTE spans F1 by overlap
+    "said_by_recall": 0.50,  # gold said_by found (QUOTE by overlap)
+    "role_of_recall": 0.40,
+    "speaker_attribution": 0.50,
+}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Extractor.from_pretrained()
+
+
+def test_default_model_is_small_and_safetensors_only():
+    files = [p for p in DEFAULT_MODEL.iterdir() if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 60_000_000
+    assert any(p.suffix == ".safetensors" for p in files)
+    assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
+    assert (DEFAULT_MODEL / "README.md").exists()
+
+
+def test_default_model_on_the_seed_article(shipped, seed_doc):
+    pred = shipped([{"id": seed_doc.id, "text": seed_doc.text}])
+    m = score([seed_doc], pred)
+    got = {
+        "ne": m["entities"]["ne"]["micro"]["f1"],
+        "quote_overlap": m["quotes"]["overlap"]["f1"],
+        "said_by_recall": m["relations_quote_overlap"]["said_by"]["r"],
+        "role_of_recall": m["relations"]["role_of"]["r"],
+        "speaker_attribution": m["speaker_attribution"]["accuracy"],
+    }
+    low = {k: (round(v, 3), FLOORS[k]) for k, v in got.items() if v < FLOORS[k]}
+    assert not low, f"shipped model below its floors on the seed article: {low}"
