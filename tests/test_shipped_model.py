@@ -16,7 +16,7 @@ FLOORS = {
     "quote_overlap": 0.70,  # QUOTE spans F1 by overlap
     "said_by_recall": 0.50,  # gold said_by found (QUOTE by overlap)
     "role_of_recall": 0.40,
-    "speaker_attribution": 0.50,
+    "speaker_attribution": 0.30,
 }
 
 
