@@ -35,7 +35,7 @@ def onnx_tiny(trained_tiny, tmp_path_factory, seed_doc) -> Path:
     from goftar.training.export import export
 
     out = tmp_path_factory.mktemp("onnx") / "tiny-onnx"
-    export(trained_tiny, out, check_texts=[seed_doc.text], log=lambda s: None)
+    export(trained_tiny, out, calibration=[seed_doc.text], log=lambda s: None)
     return out
 
 
@@ -72,10 +72,15 @@ def test_export_layout_and_card(onnx_tiny, trained_tiny):
     info = cfg["onnx"]
     assert info["outputs"] == ["hidden", *[f"logits_{layer}" for layer in cfg["layer_labels"]]]
     assert info["files"]["int8"]["windows"] == "model.int8.onnx" and info["files"]["fp32"]["windows"] == "model.onnx"
-    # the BIO heads stay fp32 in the int8 graph, and the card says so
-    assert sorted(info["int8"]["fp32_nodes"]) == sorted(f"/m/{layer}/MatMul" for layer in cfg["layer_labels"])
+    # the BIO heads and the two widest-spread inputs ("heads", "outliers:2") stay fp32, and the card says which
+    kept = info["int8"]["fp32_nodes"]
+    heads = [f"/m/{layer}/MatMul" for layer in cfg["layer_labels"]]
+    assert set(heads) <= set(kept) and len(kept) == len(heads) + 2
+    outliers = [n for n in kept if n not in heads]
+    spread = info["int8"]["activation_spread_top"]
+    assert sorted(spread, key=lambda n: -spread[n])[:2] == outliers
     card = (onnx_tiny / "README.md").read_text()
-    assert "## ONNX export" in card and "/m/ne/MatMul" in card
+    assert "## ONNX export" in card and all(n in card for n in kept)
     # the export's own check: fp32 equals torch, int8 close
     assert info["check"]["fp32"]["max_abs_hidden"] < 1e-4
     assert info["check"]["int8"]["argmax_agree_ne"] > 0.9

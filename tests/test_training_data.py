@@ -77,7 +77,7 @@ def test_listwise_loss_prefers_the_gold_speaker():
 
 
 def test_config_rejects_unknown_keys_with_a_hint():
-    with pytest.raises(ConfigError, match=r"train: unknown key 'warmup_steps' \(did you mean: warmup_ratio\?\)"):
+    with pytest.raises(ConfigError, match=r"train: unknown key 'warmup_steps' \(did you mean: warmup_ratio"):
         TrainConfig.from_dict({"train": {"warmup_steps": 10}})
     with pytest.raises(ConfigError, match=r"data.train\[0\]: unknown key 'fmt'"):
         TrainConfig.from_dict({"data": {"train": [{"path": "x.jsonl", "fmt": "peyma"}]}})
