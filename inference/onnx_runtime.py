@@ -36,6 +36,9 @@ def session_options(threads: int | None = None):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.inter_op_num_threads = 1
+    # Window lengths vary from call to call: a memory pattern is planned (and kept) per input shape, so
+    # with patterns on, memory grows with every new length (and the time saved is nil here).
+    so.enable_mem_pattern = False
     if threads:
         so.intra_op_num_threads = int(threads)
     so.log_severity_level = 3
@@ -46,13 +49,14 @@ class OnnxRunner:
     """The :class:`~goftar.inference.extractor.Runner` of an exported folder."""
 
     def __init__(self, windows_path: str | os.PathLike, relations_path: str | os.PathLike, outputs: list[str],
-                 threads: int | None = None):
+                 threads: int | None = None, disabled_optimizers: list[str] | None = None):
         import onnxruntime as ort
 
         so = session_options(threads)
         providers = ["CPUExecutionProvider"]
-        self.windows = ort.InferenceSession(str(windows_path), so, providers=providers)
-        self.relations = ort.InferenceSession(str(relations_path), so, providers=providers)
+        off = list(disabled_optimizers or [])
+        self.windows = ort.InferenceSession(str(windows_path), so, providers=providers, disabled_optimizers=off)
+        self.relations = ort.InferenceSession(str(relations_path), so, providers=providers, disabled_optimizers=off)
         self.outputs = list(outputs)
 
     def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -90,5 +94,6 @@ def load_onnx(path: str | os.PathLike, threads: int | None = None, precision: st
         if not (path / f).exists():
             raise FileNotFoundError(f"{path / f} is missing; re-run `goftar export` for this model")
     tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-    runner = OnnxRunner(path / files["windows"], path / files["relations"], info["outputs"], threads=threads)
+    runner = OnnxRunner(path / files["windows"], path / files["relations"], info["outputs"], threads=threads,
+                        disabled_optimizers=info.get("disabled_optimizers"))
     return runner, _Tokenizer(tok, info.get("pad_token_id")), config

@@ -81,6 +81,8 @@ def test_export_layout_and_card(onnx_tiny, trained_tiny):
     assert sorted(spread, key=lambda n: -spread[n])[:2] == outliers
     card = (onnx_tiny / "README.md").read_text()
     assert "## ONNX export" in card and all(n in card for n in kept)
+    # calibration articles given: SmoothQuant on every other quantised node (2 layers × 4 products, less the 2 kept)
+    assert info["int8"]["smoothquant"]["nodes"] == 2 * 4 - 2 and "SmoothQuant" in card
     # the export's own check: fp32 equals torch, int8 close
     assert info["check"]["fp32"]["max_abs_hidden"] < 1e-4
     assert info["check"]["int8"]["argmax_agree_ne"] > 0.9
@@ -183,6 +185,7 @@ def test_export_command(trained_tiny, tmp_path):
     assert main(["export", "--model", str(trained_tiny), "--out", str(out), "--keep-fp32"]) == 0
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["onnx"]["int8"]["fp32_nodes"] == []  # nothing kept: every MatMul quantised
+    assert cfg["onnx"]["int8"]["smoothquant"] is None  # no calibration articles, no smoothing
     from goftar.inference.extractor import Extractor
 
     doc = Extractor.from_pretrained(out, backend="onnx")("قالیباف گفت: روابط تجاری را توسعه می‌دهیم.")[0]
