@@ -115,7 +115,8 @@ def pair_types(schema: Schema) -> list[tuple[str, str]]:
     return out
 
 
-def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side: int = MAX_RANK) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side: int = MAX_RANK,
+                    pairs: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Candidate (head, tail) mention pairs the schema allows, with their features.
 
     For each head and tail type, the candidates are every tail inside the head
@@ -131,7 +132,8 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
     The rank feature carries the guide's "nearest earlier PER" rule: it says
     how many other candidates of the same type lie closer to the head.
     """
-    ptypes = {p: i for i, p in enumerate(pair_types(schema))}
+    # pair-type ids must be the ones the model was trained with: pass the checkpoint's allowed_pairs
+    ptypes = {tuple(p): i for i, p in enumerate(pairs if pairs is not None else pair_types(schema))}
     ends = np.cumsum([c in SENTENCE_END for c in text]) if text else np.zeros(0, dtype=np.int64)
 
     def sentences_between(a: int, b: int) -> int:

@@ -271,7 +271,7 @@ class Extractor:
         for j, m in enumerate(mentions, 1):
             m.id = f"T{j}"
         doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score) for m in mentions]
-        heads, tails, feats, index = candidate_pairs(text, mentions, self.schema)
+        heads, tails, feats, index = candidate_pairs(text, mentions, self.schema, pairs=self.config.get("allowed_pairs"))
         doc.relations = []
         if index:
             h32 = hidden.astype(np.float32)

@@ -52,10 +52,12 @@ class GoftarConfig(PretrainedConfig):
         self.encoder = dict(encoder or {})
         self.schema = schema or Schema.default().to_dict()
         s = Schema.from_dict(self.schema)
-        # label maps are derived from the schema and stored for readers of config.json
-        self.layer_labels = {layer: s.layer_labels(layer) for layer in s.layers}
-        self.relation_types = list(s.relations)
-        self.allowed_pairs = [list(p) for p in pair_types(s)]
+        # Label maps, relation order and pair ids are derived from the schema once and then stored:
+        # config.json is written with sorted keys, so deriving them again from the reloaded schema
+        # could change their order under trained weights. Stored values win.
+        self.layer_labels = kwargs.pop("layer_labels", None) or {layer: s.layer_labels(layer) for layer in s.layers}
+        self.relation_types = list(kwargs.pop("relation_types", None) or s.relations)
+        self.allowed_pairs = [list(p) for p in (kwargs.pop("allowed_pairs", None) or pair_types(s))]
         self.window_length = window_length
         self.window_stride = window_stride
         self.normalizer = Normalizer.from_dict(normalizer).to_dict()
@@ -66,9 +68,6 @@ class GoftarConfig(PretrainedConfig):
         self.single_relation_threshold = single_relation_threshold
         self.goftar_version = goftar_version
         self.training = training or {}
-        kwargs.pop("layer_labels", None)
-        kwargs.pop("relation_types", None)
-        kwargs.pop("allowed_pairs", None)
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:

@@ -105,7 +105,8 @@ def main(argv=None) -> int:
     last = max(tail) if tail else None  # the highest RSS seen over the last tenth of the stream
     first = tenths.get("10%")
     summary = {
-        "articles": args.n, "input_mb": round(in_mb, 1), "backend": args.backend, "precision": args.precision,
+        "articles": args.n, "input_mb": round(in_mb, 1), "backend": args.backend,
+        "precision": args.precision if args.backend == "onnx" else "fp32",
         "model": args.model, "threads": args.threads, "batch_size": args.batch_size, "wall_s": round(wall, 1),
         "articles_per_s": round(args.n / wall, 1), "samples": len(samples),
         "rss_mb_after": {k: (round(v, 1) if v is not None else None) for k, v in tenths.items()},

@@ -102,3 +102,18 @@ def test_offsets_point_into_original_text_with_arabic_letters(trained_tiny, seed
     arabic = seed_doc.text.replace("ی", "ي").replace("ک", "ك")
     a, b = ex([seed_doc.text, arabic])
     assert [(e.type, e.start, e.end) for e in a.entities] == [(e.type, e.start, e.end) for e in b.entities]
+
+
+def test_fresh_model_keeps_relation_and_pair_order_after_save(tiny_encoder, tmp_path):
+    """config.json is written with sorted keys; the stored orders, not a re-derivation, must come back."""
+    from transformers import AutoTokenizer
+
+    from goftar.inference.modeling import GoftarModel
+
+    fresh = GoftarModel.from_encoder(str(tiny_encoder), window_length=64, window_stride=48)
+    assert fresh.config.relation_types[0] == "said_by"  # the schema's order, not alphabetical
+    save_checkpoint(fresh, AutoTokenizer.from_pretrained(tiny_encoder), tmp_path / "fresh")
+    back = GoftarModel.from_pretrained(tmp_path / "fresh")
+    assert back.config.relation_types == fresh.config.relation_types
+    assert back.config.allowed_pairs == fresh.config.allowed_pairs
+    assert back.config.layer_labels == fresh.config.layer_labels  # a dict: heads are looked up by name

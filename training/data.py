@@ -157,7 +157,7 @@ class Example:
 
 
 def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, layer_labels: dict[str, list[str]],
-                   relation_types: list[str], schema: Schema) -> Example:
+                   relation_types: list[str], schema: Schema, allowed_pairs: list | None = None) -> Example:
     enc = encoder.encode(doc.text)
     T = len(enc.ids)
     labels: dict[str, np.ndarray] = {}
@@ -202,7 +202,7 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
             continue
         ent_index[e.id] = len(mentions)
         mentions.append(Mention(e.type, span[0], span[1], e.start, e.end, e.category))
-    heads, tails, feats, index = candidate_pairs(doc.text, mentions, schema)
+    heads, tails, feats, index = candidate_pairs(doc.text, mentions, schema, pairs=allowed_pairs)
     gold = {}
     for r in doc.relations:
         if r.head in ent_index and r.tail in ent_index:

@@ -1,25 +1,28 @@
 """``goftar export``: a goftar checkpoint → ONNX (fp32 and int8) for the torch-free runtime.
 
-    goftar export --model models/goftar-fa-small --out runs/goftar-fa-small-onnx
+    goftar export --model models/goftar-fa-small --out runs/goftar-fa-small-onnx --calibration data/dev.jsonl
 
 Writes, into ``--out``:
 
 - ``model.onnx``: the encoder and the BIO heads in one graph,
   ``input_ids, attention_mask [N, L] int64 → hidden [N, L, H], logits_<layer> [N, L, C]``
-  (one logits output per layer, in ``config.layer_labels`` order); fp32, with
-  onnxruntime's BERT fusions (attention, skip-layer-norm, bias-GELU) applied
-  offline when they match;
-- ``model.int8.onnx``: the same graph, dynamically quantised to int8
-  (``onnxruntime.quantization.quantize_dynamic``: int8 weights, uint8
-  activations quantised on the fly), except the nodes listed under
+  (one logits output per layer, in ``config.layer_labels`` order); fp32, exported
+  with eager attention so that onnxruntime's BERT fusions (Attention,
+  EmbedLayerNormalization, BiasGelu) apply offline;
+- ``model.int8.onnx``: the same graph, dynamically quantised
+  (``onnxruntime.quantization.quantize_dynamic``: int8 weights per output
+  channel, uint8 activations quantised per call), SmoothQuant-scaled when
+  ``--calibration`` articles are given, except the nodes listed under
   ``config.json → onnx.int8.fp32_nodes`` (see :data:`KEEP_FP32`);
 - ``relation.onnx``: the relation head,
   ``hidden [T, H], heads [P, 2], tails [P, 2], feats [P, 7] → logits [P, 1 + R]``;
-  fp32 for both precisions (it is well under 1 % of the work, and scores are
-  relation decisions' thresholds);
+  fp32 for both precisions (well under 1 % of the work; its scores feed
+  thresholded decisions);
 - ``tokenizer.json`` (the exact backend tokenizer the torch runtime uses),
   ``tokenizer_config.json``, ``config.json`` (the checkpoint's config plus an
-  ``onnx`` section naming the files of each precision) and ``README.md``.
+  ``onnx`` section: files of each precision, output names, pad id, what was
+  fused, kept fp32 and smoothed, and a check against torch) and ``README.md``
+  (the checkpoint's card plus an "ONNX export" section).
 
 Load with ``Extractor.from_pretrained(out, backend="onnx", precision="int8")``
 (or ``"fp32"``); that needs only onnxruntime, tokenizers and numpy.

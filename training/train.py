@@ -142,7 +142,8 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             d = Document.from_dict(json.loads(row["doc"]))
             if cfg.data.zwnj_augment and r.random() < cfg.data.zwnj_augment:
                 d = switch_zwnj(d, r)
-            ex = encode_example(d, json.loads(row["annot"]), encoder, layer_labels, config.relation_types, schema)
+            ex = encode_example(d, json.loads(row["annot"]), encoder, layer_labels, config.relation_types, schema,
+                                config.allowed_pairs)
             lost += ex.n_lost
             if ex.ids:
                 out.append(ex)
