@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .schema import Schema
+from .validate import trim_span
 
-# White space, ZWNJ and punctuation that a span never starts or ends with (ANNOTATION.md).
-EDGE_CHARS = set(" \t\n\r\u200b\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛")
 SENTENCE_END = set(".!?؟\n")
 N_DIRECTIONS = 4  # tail before head, tail inside head, tail after head, other overlap
 N_BUCKETS = 16
@@ -40,14 +39,6 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x = x - x.max(axis=axis, keepdims=True)
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in EDGE_CHARS:
-        start += 1
-    while end > start and text[end - 1] in EDGE_CHARS:
-        end -= 1
-    return start, end
 
 
 def decode_bio(text: str, offsets: np.ndarray, probs: np.ndarray, labels: list[str], layer_type: str | None) -> list[Mention]:

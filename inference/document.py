@@ -126,12 +126,11 @@ class Document:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
-def iter_jsonl(path: str | Path, strict: bool = False) -> Iterator[tuple[int, Document | DocumentError]]:
-    """Yield ``(line_number, Document)`` for each line of a goftar JSONL file.
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, str, Any]]:
+    """Yield ``(line_number, "file:line", object)`` for each non-blank line of a JSON-lines file.
 
-    A broken line yields ``(line_number, DocumentError)`` instead of stopping
-    the file (``strict=True`` raises it), so one bad document never loses the
-    rest of a batch.
+    A line that is not UTF-8 or not JSON yields a :class:`DocumentError` as
+    its object, saying where and what, so callers can report it and go on.
     """
     path = Path(path)
     with open(path, "rb") as f:
@@ -140,21 +139,30 @@ def iter_jsonl(path: str | Path, strict: bool = False) -> Iterator[tuple[int, Do
                 continue
             where = f"{path}:{lineno}"
             try:
-                line = raw.decode("utf-8")
+                yield lineno, where, json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
-                err = DocumentError(f"{where}: invalid UTF-8 at byte {exc.start} of the line")
-            else:
-                try:
-                    obj = json.loads(line)
-                    yield lineno, Document.from_dict(obj, where)
-                    continue
-                except json.JSONDecodeError as exc:
-                    err = DocumentError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
-                except DocumentError as exc:
-                    err = exc
-            if strict:
-                raise err
-            yield lineno, err
+                yield lineno, where, DocumentError(f"{where}: invalid UTF-8 at byte {exc.start} of the line")
+            except json.JSONDecodeError as exc:
+                yield lineno, where, DocumentError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
+
+
+def iter_jsonl(path: str | Path, strict: bool = False) -> Iterator[tuple[int, Document | DocumentError]]:
+    """Yield ``(line_number, Document)`` for each line of a goftar JSONL file.
+
+    A broken line yields ``(line_number, DocumentError)`` instead of stopping
+    the file (``strict=True`` raises it), so one bad document never loses the
+    rest of a batch.
+    """
+    for lineno, where, obj in iter_json_lines(path):
+        if not isinstance(obj, DocumentError):
+            try:
+                yield lineno, Document.from_dict(obj, where)
+                continue
+            except DocumentError as exc:
+                obj = exc
+        if strict:
+            raise obj
+        yield lineno, obj
 
 
 def read_jsonl(path: str | Path) -> list[Document]:

@@ -56,9 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .document import Document, DocumentError, Entity, Relation, iter_jsonl, write_jsonl
+from .document import Document, DocumentError, Entity, Relation, iter_json_lines, iter_jsonl, write_jsonl
 from .schema import Schema
-from .validate import _EDGE as _EDGE_CHARS  # what a span may not start or end with (ANNOTATION.md)
+from .validate import trim_span  # spans never start or end with white space or punctuation (ANNOTATION.md)
 
 FORMATS = ("jsonl", "peyma", "arman", "parstwiner", "conll", "labelstudio", "doccano", "brat")
 BIO_FORMATS = ("peyma", "arman", "parstwiner", "conll")
@@ -361,11 +361,7 @@ def iter_bio(
             start, end = starts[i], starts[j - 1] + len(tokens[j - 1])
             # The corpora put closing quotes, full stops and stray ZWNJs inside
             # some spans («گروه " دیدبان قضایی "»); the guide keeps them out.
-            s, e = start, end
-            while s < e and text[s] in _EDGE_CHARS:
-                s += 1
-            while e > s and text[e - 1] in _EDGE_CHARS:
-                e -= 1
+            s, e = trim_span(text, start, end)
             if s == e:
                 _count(warnings, f"{fl.name}: spans of punctuation only dropped")
                 continue
@@ -791,20 +787,14 @@ def iter_doccano(path: str | Path, *, warnings: Counter | None = None) -> Iterat
     TRADE. A broken line yields ``DocumentError("file:line: …")``.
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-                yield _doccano_record(obj, where, f"{path.stem}-{lineno:06d}", warnings)
-            except UnicodeDecodeError as exc:
-                yield DocumentError(f"{where}: invalid UTF-8 at byte {exc.start} of the line")
-            except json.JSONDecodeError as exc:
-                yield DocumentError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
-            except DocumentError as exc:
-                yield exc
+    for lineno, where, obj in iter_json_lines(path):
+        if isinstance(obj, DocumentError):
+            yield obj
+            continue
+        try:
+            yield _doccano_record(obj, where, f"{path.stem}-{lineno:06d}", warnings)
+        except DocumentError as exc:
+            yield exc
 
 
 def read_doccano(path: str | Path, **kwargs: Any) -> list[Document]:

@@ -9,12 +9,11 @@ articles. A document that cannot be read gets an output line with ``error``
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Iterator
 
-from .document import Document
+from .document import Document, DocumentError, iter_json_lines
 
 
 def iter_inputs(paths: list[str]) -> Iterator[Document]:
@@ -44,24 +43,15 @@ def _read_txt(path: Path) -> Document:
 
 
 def _read_jsonl(path: Path) -> Iterator[Document]:
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield Document(id=f"{path.stem}:{lineno}", text="", error=f"{where}: invalid UTF-8 at byte {exc.start} of the line")
-                continue
-            except json.JSONDecodeError as exc:
-                yield Document(id=f"{path.stem}:{lineno}", text="", error=f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")) if isinstance(obj, dict) else f"{path.stem}:{lineno}",
-                               text="", error=f"{where}: expected an object with a string 'text'")
-                continue
-            yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")), text=obj["text"], meta=obj.get("meta") or {})
+    for lineno, where, obj in iter_json_lines(path):
+        if isinstance(obj, DocumentError):
+            yield Document(id=f"{path.stem}:{lineno}", text="", error=str(obj))
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")) if isinstance(obj, dict) else f"{path.stem}:{lineno}",
+                           text="", error=f"{where}: expected an object with a string 'text'")
+            continue
+        yield Document(id=str(obj.get("id", f"{path.stem}:{lineno}")), text=obj["text"], meta=obj.get("meta") or {})
 
 
 def predict_files(model: str | None, inputs: list[str], output: str, batch_size: int = 8, backend: str = "torch",

@@ -20,7 +20,16 @@ from .schema import Schema
 # Characters a span may not start or end with (white space, ZWNJ, and
 # punctuation that the guide keeps outside mentions: quotation marks, the
 # colon after a speech verb, the final full stop, list commas).
-_EDGE = set(" \t\n\r\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛")
+EDGE_CHARS = frozenset(" \t\n\r\u200b\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛")
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` until it neither starts nor ends with an edge character."""
+    while start < end and text[start] in EDGE_CHARS:
+        start += 1
+    while end > start and text[end - 1] in EDGE_CHARS:
+        end -= 1
+    return start, end
 
 
 def validate_document(doc: Document, schema: Schema | None = None) -> list[str]:
@@ -47,9 +56,9 @@ def validate_document(doc: Document, schema: Schema | None = None) -> list[str]:
         span = text[e.start:e.end]
         if e.text is not None and e.text != span:
             problems.append(f"{e.id}: text {e.text!r} does not match text[{e.start}:{e.end}] = {span!r}")
-        if span[0] in _EDGE:
+        if span[0] in EDGE_CHARS:
             problems.append(f"{e.id}: span starts with white space or punctuation (start={e.start} {span[0]!r})")
-        if span[-1] in _EDGE:
+        if span[-1] in EDGE_CHARS:
             problems.append(f"{e.id}: span ends with white space or punctuation (end={e.end} {span[-1]!r})")
         if e.type == "SECTOR":
             if e.category is None:
