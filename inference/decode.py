@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import bio
 from .schema import Schema
 from .validate import trim_span
 
@@ -41,42 +42,28 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def decode_bio(text: str, offsets: np.ndarray, probs: np.ndarray, labels: list[str], layer_type: str | None) -> list[Mention]:
-    """Decode one layer's token label distribution into spans.
+DECODE_DEFAULTS = {"aggregation": "first", "constrained": True}
 
-    ``labels`` are ``O, B-X, I-X, …``; an ``I-X`` that does not continue an
-    ``X`` span starts one (the usual lenient reading). ``layer_type`` is the
-    entity type for category-tagged layers (SECTOR); otherwise the BIO type is
-    the entity type.
+
+def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,
+               aggregation: str = "first", constrained: bool = True, word_spans=None) -> list[Mention]:
+    """Decode one layer's token logits into whole-word spans (:func:`goftar.inference.bio.decode_words`).
+
+    ``labels`` are ``O, B-X, I-X, …``; ``layer_type`` is the entity type for
+    category-tagged layers (SECTOR), otherwise the BIO type is the entity type.
+    Spans are trimmed of edge punctuation (whole punctuation words only).
     """
-    pred = probs.argmax(-1)
-    conf = probs.max(-1)
     spans: list[Mention] = []
-    cur: list | None = None
-
-    def close():
-        if cur is None:
-            return
-        t, a, b, scores = cur
-        s, e = trim_span(text, int(offsets[a][0]), int(offsets[b - 1][1]))
-        if e > s:
-            etype, cat = (layer_type, t) if layer_type else (t, None)
-            spans.append(Mention(etype, a, b, s, e, cat, float(np.mean(scores))))
-
-    for i, k in enumerate(pred):
-        lab = labels[k]
-        if lab == "O":
-            close()
-            cur = None
+    for d in bio.decode_words(text, offsets, logits, labels, aggregation=aggregation, constrained=constrained,
+                              word_spans=word_spans):
+        s, e = trim_span(text, d.start, d.end)
+        if e <= s:
             continue
-        tag, t = lab.split("-", 1)
-        if tag == "I" and cur is not None and cur[0] == t:
-            cur[2] = i + 1
-            cur[3].append(conf[i])
-        else:
-            close()
-            cur = [t, i, i + 1, [conf[i]]]
-    close()
+        tr = token_span(offsets, s, e)
+        if tr is None:
+            continue
+        etype, cat = (layer_type, d.type) if layer_type else (d.type, None)
+        spans.append(Mention(etype, tr[0], tr[1], s, e, cat, d.score))
     return spans
 
 

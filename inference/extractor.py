@@ -19,7 +19,8 @@ from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from .decode import Mention, candidate_pairs, decide_relations, decode_bio, softmax
+from . import bio
+from .decode import DECODE_DEFAULTS, Mention, candidate_pairs, decide_relations, decode_bio
 from .document import Document, Entity, Relation
 from .encode import Encoding, TextEncoder, pad_windows
 from .normalize import Normalizer
@@ -92,13 +93,20 @@ class Extractor:
         docs[0].entities, docs[0].relations, docs[0].quotes
     """
 
-    def __init__(self, runner: Runner, tokenizer, config: dict[str, Any]):
+    def __init__(self, runner: Runner, tokenizer, config: dict[str, Any], decode: dict[str, Any] | None = None):
         self.runner = runner
         self.tokenizer = tokenizer
         self.config = config
         self.schema = Schema.from_dict(config["schema"])
         self.layer_labels: dict[str, list[str]] = config["layer_labels"]
         self.relation_types: list[str] = config["relation_types"]
+        # decode settings: the checkpoint's, overridden by the caller's (aggregation, constrained)
+        self.decode = {**DECODE_DEFAULTS, **(config.get("decode") or {}), **(decode or {})}
+        unknown = set(self.decode) - set(DECODE_DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown decode settings {sorted(unknown)}; known: {sorted(DECODE_DEFAULTS)}")
+        if self.decode["aggregation"] not in bio.AGGREGATIONS:
+            raise ValueError(f"decode aggregation must be one of {bio.AGGREGATIONS}, not {self.decode['aggregation']!r}")
         self.encoder = TextEncoder(
             tokenizer, Normalizer.from_dict(config.get("normalizer")),
             config.get("window_length", 256), config.get("window_stride", 192),
@@ -107,13 +115,14 @@ class Extractor:
     # -- construction ---------------------------------------------------
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "torch", device: str = "cpu", threads: int | None = None,
-                        precision: str = "int8") -> "Extractor":
+                        precision: str = "int8", decode: dict[str, Any] | None = None) -> "Extractor":
         """Load a goftar checkpoint folder (default: the shipped goftar-fa-small).
 
         ``backend="onnx"`` loads an exported folder (``goftar export``) and needs
         only onnxruntime, tokenizers and numpy; ``precision`` ("int8" or
         "fp32") picks its graphs. ``threads`` sets the intra-op threads of
-        either backend.
+        either backend. ``decode`` overrides the checkpoint's decode settings
+        (``{"aggregation": "first" | "mean", "constrained": True | False, …}``).
         """
         if path is None:
             path = Path(os.environ.get("GOFTAR_MODEL", DEFAULT_MODEL))
@@ -133,7 +142,7 @@ class Extractor:
             from .onnx_runtime import load_onnx
 
             runner, tokenizer, config = load_onnx(path, threads=threads, precision=precision)
-            return cls(runner, tokenizer, config)
+            return cls(runner, tokenizer, config, decode=decode)
         if backend != "torch":
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         import torch
@@ -151,12 +160,12 @@ class Extractor:
             )
         model = GoftarModel.from_pretrained(path).to(device).float().eval()
         tokenizer = AutoTokenizer.from_pretrained(path)
-        return cls.from_model(model, tokenizer)
+        return cls.from_model(model, tokenizer, decode=decode)
 
     @classmethod
-    def from_model(cls, model, tokenizer) -> "Extractor":
+    def from_model(cls, model, tokenizer, decode: dict[str, Any] | None = None) -> "Extractor":
         """Wrap an in-memory model (used during training for dev evaluation)."""
-        return cls(TorchRunner(model), tokenizer, model.config.to_dict())
+        return cls(TorchRunner(model), tokenizer, model.config.to_dict(), decode=decode)
 
     # -- public API -----------------------------------------------------
     def __call__(self, inputs: Sequence[str | dict | Document] | str, batch_size: int = 8, progress: bool = False) -> list[Document]:
@@ -257,10 +266,12 @@ class Extractor:
         n_win = len(enc.windows)
         hidden = self.gather(enc, {w: hidden_of[(k, w)] for w in range(n_win)})
         mentions: list[Mention] = []
+        word_spans = bio.words(enc.text)
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
             layer_type = "SECTOR" if layer == "sector" else None
-            mentions.extend(decode_bio(enc.text, enc.offsets, softmax(logits), labels, layer_type))
+            mentions.extend(decode_bio(enc.text, enc.offsets, logits, labels, layer_type,
+                                       word_spans=word_spans, **self.decode))
         mentions.sort(key=lambda m: (m.start, -m.end))
         self.link(doc, enc.text, mentions, hidden)
 
