@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from . import bio
 from .document import Document, DocumentError, Entity, Relation, iter_json_lines, iter_jsonl, write_jsonl
 from .schema import Schema
 from .validate import trim_span  # spans never start or end with white space or punctuation (ANNOTATION.md)
@@ -339,17 +340,13 @@ def iter_bio(
             starts.append(pos)
             pos += len(t) + 1
         text = " ".join(tokens)
-        # spans as (source type, first token, end token), before the type map
-        spans: list[list[Any]] = []
-        for i, (_, bio, typ) in enumerate(rows):
-            if bio == "B" or (bio == "I" and not (spans and spans[-1][2] == i and spans[-1][0] == typ)):
-                if bio == "I":
-                    _count(warnings, f"{fl.name}: I- tag without B- (started a new span)")
-                spans.append([typ, i, i + 1])
-            elif bio == "I":
-                spans[-1][2] = i + 1
+        # spans as (first token, end token, source type), before the type map
+        tags = ["O" if p == "O" else f"{p}-{typ}" for _, p, typ in rows]
+        for i, (_, p, typ) in enumerate(rows):
+            if p == "I" and (i == 0 or tags[i - 1] == "O" or bio.split_label(tags[i - 1])[1] != typ):
+                _count(warnings, f"{fl.name}: I- tag without B- (started a new span)")
         entities = []
-        for typ, i, j in spans:
+        for i, j, typ in bio.tags_to_spans(tags):
             mapped = tag_types[typ]
             if mapped is None:
                 _count(warnings, f"{fl.name}: {typ} spans dropped (no goftar entity)")
@@ -475,15 +472,13 @@ def write_bio(
             if not tokens:
                 _count(warnings, f"{fl.name}: documents with empty text not written")
                 continue
-            lines, k = [], 0
-            for s, t_end in tokens:
-                while k < len(kept) and kept[k][0].end <= s:
-                    k += 1
-                tag = "O"
-                if k < len(kept) and kept[k][0].start <= s and t_end <= kept[k][0].end:
-                    e, name = kept[k]
-                    tag = f"{'B' if s == e.start else 'I'}{fl.prefix_sep}{name}"
-                lines.append(f"{doc.text[s:t_end]}{fl.separator}{tag}\n")
+            names = {str(k): name for k, (_, name) in enumerate(kept)}
+            tags = bio.char_tags(tokens, [(e.start, e.end, str(k)) for k, (e, _) in enumerate(kept)])
+            lines = []
+            for (s, t_end), tag in zip(tokens, tags):
+                prefix, key = bio.split_label(tag)
+                spelled_tag = "O" if prefix == "O" else f"{prefix}{fl.prefix_sep}{names[key]}"
+                lines.append(f"{doc.text[s:t_end]}{fl.separator}{spelled_tag}\n")
             out.write("".join(lines) + "\n")
             n += 1
     return n

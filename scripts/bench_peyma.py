@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from goftar.inference import bio
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "peyma"
 TYPES = ("PER", "ORG", "LOC", "DAT", "TIM", "MON", "PCT")
@@ -131,41 +133,10 @@ def batches(items: list[Encoded], batch_size: int, pad_id: int, shuffle: bool, r
         yield ids, mask, labels, idx
 
 
-def bio_transitions() -> tuple[np.ndarray, np.ndarray]:
-    """(start[L], transition[L, L]) scores: 0 where IOB2 allows the step, -inf where not."""
-    n = len(LABELS)
-    start = np.zeros(n)
-    trans = np.zeros((n, n))
-    for j, to in enumerate(LABELS):
-        if to.startswith("I-"):
-            start[j] = -np.inf  # a sentence cannot open inside an entity
-            for i, frm in enumerate(LABELS):
-                if frm == "O" or frm[2:] != to[2:]:
-                    trans[i, j] = -np.inf  # O → I-X, B-X → I-Y, I-X → I-Y
-    return start, trans
-
-
-def viterbi(log_probs: np.ndarray, start: np.ndarray, trans: np.ndarray) -> list[int]:
-    """Best label path through ``log_probs[T, L]`` under the transition constraints."""
-    if len(log_probs) == 0:
-        return []
-    score = start + log_probs[0]
-    back = np.zeros(log_probs.shape, dtype=np.int64)
-    for t in range(1, len(log_probs)):
-        cand = score[:, None] + trans  # [from, to]
-        back[t] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + log_probs[t]
-    path = [int(score.argmax())]
-    for t in range(len(log_probs) - 1, 0, -1):
-        path.append(int(back[t, path[-1]]))
-    return path[::-1]
-
-
 def predict(model, items: list[Encoded], batch_size: int, pad_id: int, device, autocast_dtype, crf: bool):
     """Word-level tags per sentence: ``{"argmax": [...], "bio_viterbi": [...]}`` (the latter with ``crf``)."""
     import torch
 
-    start, trans = bio_transitions()
     o_only = np.full(len(LABELS), -np.inf)
     o_only[0] = 0.0  # words with no piece (truncated) are predicted O
     out = {"argmax": [None] * len(items)}
@@ -181,7 +152,7 @@ def predict(model, items: list[Encoded], batch_size: int, pad_id: int, device, a
                 words = np.stack([log_probs[row, p] if p >= 0 else o_only for p in items[i].first_piece])
                 out["argmax"][i] = [LABELS[k] for k in words.argmax(axis=1)]
                 if crf:
-                    out["bio_viterbi"][i] = [LABELS[k] for k in viterbi(words, start, trans)]
+                    out["bio_viterbi"][i] = [LABELS[k] for k in bio.viterbi(words, LABELS)]
     return out
 
 

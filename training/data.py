@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from goftar.inference import bio
 from goftar.inference.decode import Mention, candidate_pairs, token_span
 from goftar.inference.document import Document, Entity, iter_jsonl
 from goftar.inference.encode import TextEncoder
@@ -169,22 +170,18 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
             open_labels[layer] = []
             continue
         lab_id = {l: i for i, l in enumerate(labs)}
-        y = np.zeros(T, dtype=np.int64)
-        taken = np.zeros(T, dtype=bool)
-        for e in sorted(doc.entities, key=lambda e: e.start):
+        spans = []
+        for e in doc.entities:
             if schema.layer_of(e.type) != layer:
-                continue
-            span = token_span(enc.offsets, e.start, e.end)
-            if span is None or taken[span[0]:span[1]].any():
-                n_lost += 1
                 continue
             t = e.category if layer == "sector" else e.type
             if f"B-{t}" not in lab_id:
                 n_lost += 1
                 continue
-            y[span[0]] = lab_id[f"B-{t}"]
-            y[span[0] + 1:span[1]] = lab_id[f"I-{t}"]
-            taken[span[0]:span[1]] = True
+            spans.append((e.start, e.end, t))
+        mapped, lost = bio.char_spans_to_units(enc.offsets, spans)
+        n_lost += len(lost)
+        y = np.array([lab_id[tag] for tag in bio.spans_to_tags(T, mapped)], dtype=np.int64)
         labels[layer] = y
         if layer == "ne":
             missing = [t for t in schema.layers["ne"] if t not in annot["ne_types"]]

@@ -20,13 +20,12 @@
 """
 from __future__ import annotations
 
-import bisect
 import json
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
+from goftar.inference import bio
 from goftar.inference.document import Document, DocumentError, Entity, iter_jsonl
 from goftar.inference.quotes import resolve_speakers, speaker_key
 from goftar.inference.schema import Schema
@@ -65,52 +64,21 @@ def _table(counts: dict[str, list[int]]) -> dict[str, Any]:
 
 
 # -- tokens and BIO ----------------------------------------------------------
-def _is_punct(c: str) -> bool:
-    return unicodedata.category(c)[0] in "PS"  # punctuation and symbols (%, ٪, $, +)
-
-
 def tokenize(text: str, cuts: Iterable[int] = ()) -> list[tuple[int, int]]:
-    """Character spans of the scorer's tokens.
+    """Character spans of the scorer's tokens: the words of :func:`goftar.inference.bio.words`.
 
-    A token is a maximal run of characters that are neither white space nor
-    punctuation (so a ZWNJ-joined word like «همکاری‌ها» stays one token), or a
-    single punctuation/symbol character. Tokens are also cut at every offset in
-    ``cuts``: the scorer passes every gold and predicted span boundary, so a
-    span that is off by one character inside a word is a different token
-    sequence and strict BIO scoring equals exact span matching.
+    A ZWNJ-joined word like «همکاری‌ها» stays one token; punctuation is a
+    token of its own. Tokens are also cut at every offset in ``cuts``: the
+    scorer passes every gold and predicted span boundary, so a span that is off
+    by one character inside a word is a different token sequence and strict
+    BIO scoring equals exact span matching.
     """
-    cut = set(cuts)
-    tokens: list[tuple[int, int]] = []
-    start = None
-    for i, c in enumerate(text):
-        if c.isspace() or _is_punct(c) or i in cut:
-            if start is not None:
-                tokens.append((start, i))
-                start = None
-            if c.isspace():
-                continue
-            if _is_punct(c):
-                tokens.append((i, i + 1))
-                continue
-        if start is None:
-            start = i
-    if start is not None:
-        tokens.append((start, len(text)))
-    return tokens
+    return bio.words(text, cuts)
 
 
 def _bio(tokens: list[tuple[int, int]], spans: Iterable[Span]) -> list[str]:
     """IOB2 tags of ``spans`` over ``tokens`` (tokens already cut at span edges)."""
-    starts = [ts for ts, _ in tokens]
-    tags = ["O"] * len(tokens)
-    for s, e, t in spans:
-        i = bisect.bisect_left(starts, s)
-        first = True
-        while i < len(tokens) and tokens[i][1] <= e:
-            tags[i] = ("B-" if first else "I-") + t
-            first = False
-            i += 1
-    return tags
+    return bio.char_tags(tokens, spans)
 
 
 def _tracks(gold: set[Span], pred: set[Span]) -> list[tuple[list[Span], list[Span]]]:
