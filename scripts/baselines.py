@@ -43,173 +43,17 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl, write_jsonl
-from goftar.inference.normalize import NEUTRAL, normalize
-
-ZWNJ = "\u200c"
-# Between the words of a verb: spaces, ZWNJ, neutralised marks, or nothing
-# («اظهارداشت», «خاطرنشان» / «خاطر نشان»).
-_SEP = r"[\s\u200c\u200b]*"
-_SEP1 = r"[\s\u200c\u200b]+"
-
-
-def _alt(words: Iterable[str]) -> str:
-    return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
-
-
-def _w(word: str) -> str:
-    """A word whose parts may be joined by a space, a ZWNJ or nothing: «خاطر نشان»."""
-    return _SEP.join(word.split())
-
-
-# Light-verb constructions: NOUN + کرد/داشت/داد/شد/نمود (also the perfect
-# «کرده است» and the past perfect «کرده بود»).
-_NOUNS = {
-    "کرد": ["تصریح", "خاطر نشان", "اظهار", "تاکید", "تأکید", "اعلام", "بیان", "عنوان", "ابراز", "اضافه",
-            "یاد آوری", "اذعان", "تشریح", "توصیه", "اعتراف", "ادعا", "اشاره"],
-    "داشت": ["اظهار", "بیان", "ابراز", "اذعان", "عنوان", "اعلام", "تاکید", "تأکید", "بر زبان"],
-    "داد": ["ادامه", "توضیح", "خبر", "هشدار", "پاسخ"],
-    "شد": ["یاد آور", "متذکر", "خاطر نشان", "مدعی", "یاد آوری", "یادآوری"],
-    "نمود": ["تصریح", "خاطر نشان", "اظهار", "تاکید", "تأکید", "اعلام", "بیان", "عنوان", "ابراز", "اضافه"],
-}
-_SIMPLE = ["گفت", "افزود", "پرسید", "گفته", "افزوده"]  # «گفته است:»
-_PRESENT = ["گوید", "افزاید"]  # «می‌گوید:»
-
-
-def _verb_pattern() -> str:
-    light = []
-    for aux, nouns in _NOUNS.items():
-        light.append(_alt(_w(n) for n in set(nouns)) + _SEP + f"(?:{aux}(?:ه{_SEP1}(?:است|بود))?)")
-    simple = _alt(_SIMPLE) + f"(?:{_SEP1}(?:است|بود))?"
-    present = "می" + _SEP + _alt(_PRESENT)
-    return "(?:" + "|".join(light + [simple, present]) + ")"
-
-
-# (?<!\w): the verb starts a word; an optional «و» glued to it («وگفت») is allowed.
-# Sources, not speakers (data/README.md, S10): «نوشت:», «گزارش داد:» of an
-# outlet are left out by not listing «نوشت» and by _OUTLET below.
-SPEECH_COLON = re.compile(r"(?<!\w)(?:و)?(?P<verb>" + _verb_pattern() + r")[\s\u200c\u200b]*:")
-
-_OPEN_CLOSE = {"«": "»", '"': '"', "“": "”", "'": "'"}
-# A short line head that is an outlet or a label, not a speaker.
-_OUTLET = re.compile(r"^(?:خبرگزاری|به" + _SEP1 + r"گزارش|گفتنی|سایت|روزنامه|پایگاه|منبع|متن|خلاصه|عکس|فیلم|لینک|توضیح|پی" + _SEP + r"نوشت)")
-# Words that make a head a clause rather than a speaker name or title.
-_VERBISH = re.compile(
-    r"^ن?می(?:[\u200c\u200b]\S+)?$|^ن?می(?:گوی|کن|شو|ده|رو|آی|افزای|باش|خواه|دان|توان|گیر)\S*$|^(?:است|بود|شد|کرد|کند|شود|دارد|داشت|داد|گفت|افزود|نوشت|پرسید|نیست|هست|باید"
-    r"|خواهد|کرده|شده|گفته|افزوده|نوشته|اند|بودند|شدند|کردند|دادند|گفتند)$"
-)
-
-
-def _is_strip_char(c: str) -> bool:
-    """White space, ZWNJ/format marks and punctuation that may not start or end a span."""
-    if c.isspace() or c in (ZWNJ, NEUTRAL):
-        return True
-    cat = unicodedata.category(c)
-    return cat in ("Cf", "Zs") or (cat.startswith("P") and c not in ")]")
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink [start, end) past white space, ZWNJ and punctuation at both edges
-    (quotation marks, the final full stop, «؟», commas)."""
-    while start < end and _is_strip_char(text[start]) and text[start] not in "([":
-        start += 1
-    while end > start and _is_strip_char(text[end - 1]):
-        end -= 1
-    # An unbalanced closing bracket at the end is punctuation too.
-    while end > start and text[end - 1] in ")]" and text[start:end].count("(" if text[end - 1] == ")" else "[") == 0:
-        end -= 1
-        while end > start and _is_strip_char(text[end - 1]):
-            end -= 1
-    return start, end
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    """[start, end) of every line of ``text`` (without the newline)."""
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
-
-
-def _skip_space(norm: str, i: int, end: int) -> int:
-    while i < end and (norm[i].isspace() or norm[i] in (ZWNJ, NEUTRAL)):
-        i += 1
-    return i
-
-
-def _content(norm: str, begin: int, line_end: int, stop: int | None) -> tuple[int, int, bool]:
-    """The quote after a colon at ``begin``: ``(start, end, delimited)``.
-
-    Opens with a quotation mark whose closer is on the line: up to the closer
-    (``delimited``). Otherwise to the end of the line, or, when another speech
-    verb of the same line starts at ``stop``, to the last sentence end before it.
-    """
-    i = _skip_space(norm, begin, line_end)
-    if i < line_end and norm[i] in _OPEN_CLOSE:
-        close = norm.find(_OPEN_CLOSE[norm[i]], i + 1, line_end)
-        if close != -1:
-            return i + 1, close, True
-        i += 1
-    end = line_end
-    if stop is not None and stop > i:
-        cut = max(norm.rfind(c, i, stop) for c in ".؟!?")
-        if cut == -1:
-            cut = norm.rfind("،", i, stop)
-        end = cut if cut > i else stop
-    return i, end, False
-
-
-def _headline_quotes(norm: str, ls: int, le: int) -> list[tuple[int, int]]:
-    """«X: A | B» with X a short speaker (≤ 6 words, no verb, not an outlet)."""
-    colon = norm.find(":", ls, le)
-    if colon == -1:
-        return []
-    head = norm[ls:colon].strip(" \t\u200c\u200b")
-    words = head.split()
-    if not 1 <= len(words) <= 6 or _OUTLET.match(head):
-        return []
-    if any(_VERBISH.match(w) for w in words) or any(ch.isdigit() for ch in head):
-        return []
-    out = []
-    seg_start = colon + 1
-    for j in range(colon + 1, le + 1):
-        if j == le or norm[j] == "|":
-            s, e = _trim(norm, seg_start, j)
-            if e > s:
-                out.append((s, e))
-            seg_start = j + 1
-    return out
-
+from goftar.inference.cues import find_cues
 
 def find_quotes(text: str) -> list[tuple[int, int]]:
-    """QUOTE spans ``[(start, end)]`` of the regex baseline, offsets into ``text``.
+    """QUOTE spans ``[(start, end)]`` of the regex baseline, offsets into ``text``: the regions of the
+    colon cues and headline cues of the cue lexicon (:mod:`goftar.inference.cues`), nothing learned.
 
     >>> t = "وزير نفت گفت: «توليد افزايش مي‌يابد». وی افزود: كار داريم."
     >>> [t[s:e] for s, e in find_quotes(t)]
     ['توليد افزايش مي\u200cيابد', 'كار داريم']
     """
-    norm = normalize(text)
-    spans: list[tuple[int, int]] = []
-    for ls, le in _lines(norm):
-        matches = list(SPEECH_COLON.finditer(norm, ls, le))
-        if not matches:
-            spans.extend(_headline_quotes(norm, ls, le))
-            continue
-        covered = -1
-        for k, m in enumerate(matches):
-            if m.start() < covered:
-                continue  # nested speech inside a quoted quote stays in the outer one (S15)
-            # The next speech verb of the line that is not inside this quote's quotation marks.
-            stop = None
-            s, e, delimited = _content(norm, m.end(), le, None)
-            if not delimited and k + 1 < len(matches):
-                stop = matches[k + 1].start()
-                s, e, delimited = _content(norm, m.end(), le, stop)
-            s, e = _trim(norm, s, e)
-            if e > s:
-                spans.append((s, e))
-                covered = e
-    return spans
+    return [c.region for c in find_cues(text) if c.kind in ("direct", "headline")]
 
 
 # -- (b) nearest mention -----------------------------------------------------
