@@ -88,9 +88,9 @@ class Lexicon:
                 if phrase not in colon_only:
                     bare.append(pat)
         simple = [n(v) for v in data["simple_verbs"]]
-        simple_pat = _alt(re.escape(v) for v in simple) + f"(?:{_SEP1}(?:است|بود))?"
+        simple_pat = _alt(_w(v) for v in simple) + f"(?:{_SEP1}(?:است|بود))?"
         present_pat = "می" + _SEP + _alt(re.escape(n(v)) for v in data["present_verbs"])
-        bare_simple = _alt(re.escape(v) for v in simple if " ".join(v.split()) not in colon_only)
+        bare_simple = _alt(_w(v) for v in simple if " ".join(v.split()) not in colon_only)
         verb = "(?:" + "|".join(light + [simple_pat, present_pat]) + ")"
         bare_verb = "(?:" + "|".join(bare + [bare_simple + f"(?:{_SEP1}(?:است|بود))?", present_pat]) + ")"
         # a verb starts a word (an «و» may be glued to it) and ends one
@@ -173,7 +173,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     verbs: list[tuple[int, int, str]] = []  # (start, end, kind) of speech verbs in the line
     for m in lex.direct.finditer(norm, ls, le):
         verbs.append((m.start(), m.end(), "direct"))
-    taken = [(a, b) for a, b, _ in verbs]
+    taken = [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in lex.according.finditer(norm, ls, le)]
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or y <= a for x, y in taken)
@@ -232,12 +232,17 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         subject = (_sentence_start(norm, ls, os_), os_)
         out.append(Cue("indirect", (os_, oe), region, subject, False, _is_pronoun(lex, norm, subject)))
     for m in lex.according.finditer(norm, ls, le):
-        comma = norm.find("،", m.end(), le)
-        if comma == -1:
-            continue
-        region = _trim(norm, comma + 1, _sentence_end(norm, comma + 1, le))
+        pro = lex.pronouns.match(norm, _trim(norm, m.end(), le)[0])
+        if pro:  # «به گفته وی X»: no comma needed after a pronoun
+            subj, begin = (pro.start(), pro.end()), pro.end()
+        else:
+            comma = norm.find("،", m.end(), le)
+            if comma == -1:
+                continue
+            subj, begin = (m.end(), comma), comma + 1
+        region = _trim(norm, begin, _sentence_end(norm, begin, le))
         if region[1] > region[0]:
-            out.append(Cue("according", (m.start(), m.end()), region, (m.end(), comma)))
+            out.append(Cue("according", (m.start(), m.end()), region, subj, False, bool(pro)))
     if not verbs and not openers:
         out.extend(_headline_cues(lex, norm, ls, le))
     for m in lex.reported.finditer(norm, ls, le):  # «به گزارش …»: narration up to its comma
@@ -277,7 +282,8 @@ def _headline_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     colon = norm.find(":", ls, le)
     if colon == -1:
         return []
-    hs, he = _trim(norm, ls, colon)
+    bar = norm.rfind("|", ls, colon)  # «A | Speaker: B»: the head starts after the last bar
+    hs, he = _trim(norm, bar + 1 if bar != -1 else ls, colon)
     head = norm[hs:he]
     words = head.replace(ZWNJ, " ").split()
     if not 1 <= len(words) <= lex.headline_max_words or lex.labels.match(head) or lex.sources.match(head):

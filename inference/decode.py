@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import bio
+from .anchor import ANCHOR_DEFAULTS, anchor_quotes, word_inside_prob
 from .schema import Schema
 from .validate import trim_span
 
@@ -42,7 +43,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-DECODE_DEFAULTS = {"aggregation": "first", "constrained": True}
+DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS)}
 
 
 def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,
@@ -65,6 +66,22 @@ def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[
         etype, cat = (layer_type, d.type) if layer_type else (d.type, None)
         spans.append(Mention(etype, tr[0], tr[1], s, e, cat, d.score))
     return spans
+
+
+def anchored_quotes(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], quotes: list[Mention],
+                    cues: list, word_spans, settings: dict | None) -> list[Mention]:
+    """The ``quote`` layer's spans tied to their speech cues (:mod:`goftar.inference.anchor`)."""
+    cfg = {**ANCHOR_DEFAULTS, **(settings or {})}
+    if not cfg.get("enabled", True):
+        return quotes
+    p_in = word_inside_prob(text, offsets, logits, labels, word_spans)
+    out = []
+    for q in anchor_quotes(text, [(m.start, m.end, m.score) for m in quotes], cues, word_spans, p_in, cfg):
+        s, e = trim_span(text, q.start, q.end)
+        tr = token_span(offsets, s, e) if e > s else None
+        if tr is not None:
+            out.append(Mention("QUOTE", tr[0], tr[1], s, e, None, q.score))
+    return out
 
 
 def token_span(offsets: np.ndarray, start: int, end: int) -> tuple[int, int] | None:

@@ -20,7 +20,8 @@ from typing import Any, Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from . import bio
-from .decode import DECODE_DEFAULTS, Mention, candidate_pairs, decide_relations, decode_bio
+from .cues import default_lexicon, find_cues
+from .decode import DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, decide_relations, decode_bio
 from .document import Document, Entity, Relation
 from .encode import Encoding, TextEncoder, pad_windows
 from .normalize import Normalizer
@@ -102,6 +103,8 @@ class Extractor:
         self.relation_types: list[str] = config["relation_types"]
         # decode settings: the checkpoint's, overridden by the caller's (aggregation, constrained)
         self.decode = {**DECODE_DEFAULTS, **(config.get("decode") or {}), **(decode or {})}
+        self.decode["quote_anchor"] = {**DECODE_DEFAULTS["quote_anchor"], **(self.decode.get("quote_anchor") or {})}
+        self.lexicon = default_lexicon()
         unknown = set(self.decode) - set(DECODE_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown decode settings {sorted(unknown)}; known: {sorted(DECODE_DEFAULTS)}")
@@ -267,11 +270,16 @@ class Extractor:
         hidden = self.gather(enc, {w: hidden_of[(k, w)] for w in range(n_win)})
         mentions: list[Mention] = []
         word_spans = bio.words(enc.text)
+        cues = find_cues(enc.text, self.lexicon)
+        settings = {k: v for k, v in self.decode.items() if k != "quote_anchor"}
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
             layer_type = "SECTOR" if layer == "sector" else None
-            mentions.extend(decode_bio(enc.text, enc.offsets, logits, labels, layer_type,
-                                       word_spans=word_spans, **self.decode))
+            found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, **settings)
+            if layer == "quote":
+                found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,
+                                        self.decode.get("quote_anchor"))
+            mentions.extend(found)
         mentions.sort(key=lambda m: (m.start, -m.end))
         self.link(doc, enc.text, mentions, hidden)
 
