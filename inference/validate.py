@@ -1,4 +1,4 @@
-"""Check documents against every rule of ANNOTATION.md.
+"""Check documents against every rule of docs/ANNOTATION.md (the annotation guide).
 
 >>> from goftar.inference.document import Document, Entity
 >>> doc = Document("d1", "قالیباف گفت", [Entity("T1", "PER", 0, 8)])
