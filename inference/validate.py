@@ -3,7 +3,7 @@
 >>> from goftar.inference.document import Document, Entity
 >>> doc = Document("d1", "قالیباف گفت", [Entity("T1", "PER", 0, 8)])
 >>> validate_document(doc)
-['T1: span ends with white space or punctuation (end=8 \\' \\')']
+["T1: span ends with white space or punctuation (end=8 ' ')"]
 
 Every problem is one line ``file:line doc-id: what is wrong`` so a user can
 jump to it.
