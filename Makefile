@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-runtime test demo model bench clean
+.PHONY: setup setup-runtime test demo model bench labelstudio-check clean
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,10 @@ model: encoder
 
 bench: setup
 	$(BIN)/python scripts/bench_runtime.py
+
+# The Label Studio loop against a real local server (installs label-studio into .venv-ls; docs/labelstudio.md).
+labelstudio-check: setup-runtime
+	$(BIN)/python scripts/labelstudio_check.py
 
 clean:
 	rm -rf runs .pytest_cache

@@ -1,4 +1,4 @@
-"""Documents, entities and relations in the goftar JSONL format (ANNOTATION.md).
+"""Documents, entities and relations in the goftar JSONL format (docs/ANNOTATION.md).
 
 One JSON object per line::
 

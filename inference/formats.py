@@ -28,9 +28,15 @@ Conventions (the same in every format, so data round-trips):
   tagged by category (``B-TRADE``), as the model's tagger is
   (:meth:`Schema.layer_labels`).
 * **Offsets** are Python string indices (code points) everywhere we write.
-  Label Studio spans that carry their ``text`` are checked against it, and
-  UTF-16 offsets (what some Label Studio versions store when the text holds
-  emoji) are recognised and converted.
+  Label Studio's editor counts the same way (code points, ``\\r\\n`` as two);
+  its spans that carry their ``text`` are checked against it, and UTF-16
+  offsets (what Label Studio versions before its code-point fix stored when
+  the text holds emoji) are recognised and converted
+  (:mod:`goftar.inference.formats_labelstudio`).
+* **Label Studio exports** give gold only from human annotations: a task
+  without one is skipped (``accept_predictions=True`` takes its prediction);
+  repairable flaws are repaired, others drop one span or relation, each
+  reported as ``file:task N:region R: what`` (:class:`ImportNote`).
 * **Token/BIO files** hold one sentence per blank-line-separated block; each
   sentence becomes a document whose text is its tokens joined by single
   spaces, so entity offsets cover whole tokens (less any edge punctuation
@@ -59,7 +65,19 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from . import bio
 from .document import Document, DocumentError, Entity, Relation, iter_json_lines, iter_jsonl, write_jsonl
 from .schema import Schema
-from .validate import trim_span  # spans never start or end with white space or punctuation (ANNOTATION.md)
+from .validate import trim_span  # spans never start or end with white space or punctuation (docs/ANNOTATION.md)
+from .formats_labelstudio import (  # noqa: F401  (re-exported: formats is the one place to import readers from)
+    ImportNote,
+    iter_labelstudio,
+    iter_labelstudio_located,
+    labelstudio_config,
+    labelstudio_task,
+    read_labelstudio,
+    split_label as _split_label,
+    span_label as _category_label,
+    task_score,
+    write_labelstudio,
+)
 
 FORMATS = ("jsonl", "peyma", "arman", "parstwiner", "conll", "labelstudio", "doccano", "brat")
 BIO_FORMATS = ("peyma", "arman", "parstwiner", "conll")
@@ -74,19 +92,6 @@ class FormatError(ValueError):
 
 def _schema(schema: Schema | None) -> Schema:
     return schema if schema is not None else Schema.default()
-
-
-def _category_label(entity: Entity) -> str:
-    """The single label string of an entity in Label Studio and doccano."""
-    if entity.type == "SECTOR" and entity.category:
-        return f"SECTOR:{entity.category}"
-    return entity.type
-
-
-def _split_label(label: str) -> tuple[str, str | None]:
-    """``"SECTOR:TRADE"`` → ``("SECTOR", "TRADE")``; ``"PER"`` → ``("PER", None)``."""
-    typ, sep, cat = label.partition(":")
-    return (typ, cat) if sep and cat else (label, None)
 
 
 def _strict(items: Iterable[Document | DocumentError]) -> list[Document]:
@@ -482,242 +487,6 @@ def write_bio(
             out.write("".join(lines) + "\n")
             n += 1
     return n
-
-
-# ---------------------------------------------------------------------------
-# Label Studio
-# ---------------------------------------------------------------------------
-
-
-def _utf16_to_codepoints(text: str) -> Callable[[int], int] | None:
-    """Map UTF-16 offsets to code point offsets; None when both agree (no astral chars)."""
-    if all(ord(c) <= 0xFFFF for c in text):
-        return None
-    table, u = {}, 0
-    for i, c in enumerate(text):
-        table[u] = i
-        u += 2 if ord(c) > 0xFFFF else 1
-    table[u] = len(text)
-    return lambda off: table.get(off, -1)
-
-
-def _labelstudio_task(task: Any, where: str, default_id: str, text_key: str, warnings: Counter | None) -> Document:
-    if not isinstance(task, dict):
-        raise DocumentError(f"{where}: expected a task object, got {type(task).__name__}")
-    data = task.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get(text_key), str):
-        keys = ", ".join(data) if isinstance(data, dict) else "no 'data' object"
-        raise DocumentError(f"{where}: task has no string data.{text_key} ({keys})")
-    text = data[text_key]
-    # Annotations win over predictions; cancelled (skipped) annotations hold no labels.
-    anns = [a for a in task.get("annotations") or task.get("completions") or [] if not a.get("was_cancelled")]
-    preds = task.get("predictions") or []
-    if anns:
-        results, origin = anns[0].get("result") or [], "annotation"
-        if len(anns) > 1:
-            _count(warnings, "labelstudio: tasks with several annotations (the first was used)")
-    elif preds:
-        results, origin = preds[0].get("result") or [], "prediction"
-    else:
-        results, origin = [], "none"
-    to_cp = _utf16_to_codepoints(text)
-    entities: list[Entity] = []
-    relations: list[Relation] = []
-    choices: dict[str, str] = {}
-    for k, r in enumerate(results):
-        rwhere = f"{where} result {k}"
-        if not isinstance(r, dict):
-            raise DocumentError(f"{rwhere}: expected an object")
-        rtype = r.get("type")
-        if rtype == "labels":
-            v = r.get("value") or {}
-            labels = v.get("labels") or []
-            if len(labels) != 1:
-                raise DocumentError(
-                    f"{rwhere} (region {r.get('id')}): {len(labels)} labels, a goftar span has exactly one")
-            try:
-                start, end = int(v["start"]), int(v["end"])
-            except (KeyError, TypeError, ValueError):
-                raise DocumentError(f"{rwhere} (region {r.get('id')}): value needs integer start and end") from None
-            shown = v.get("text")
-            if shown is not None and text[start:end] != shown:
-                cs, ce = (to_cp(start), to_cp(end)) if to_cp is not None else (-1, -1)
-                if cs >= 0 and ce >= 0 and text[cs:ce] == shown:
-                    start, end = cs, ce  # the editor counted UTF-16 units (JavaScript string length)
-                else:
-                    raise DocumentError(
-                        f"{rwhere} (region {r.get('id')}): value.text {shown!r} is not data.{text_key}[{start}:{end}] "
-                        f"= {text[start:end]!r}"
-                    )
-            if not 0 <= start < end <= len(text):
-                raise DocumentError(
-                    f"{rwhere} (region {r.get('id')}): offsets {start}-{end} outside the text (length {len(text)})")
-            typ, cat = _split_label(str(labels[0]))
-            eid = str(r.get("id") or f"T{len(entities) + 1}")
-            entities.append(Entity(eid, typ, start, end, cat, r.get("score")))
-        elif rtype == "relation":
-            labels = r.get("labels") or []
-            if not labels:
-                raise DocumentError(f"{rwhere}: relation {r.get('from_id')}->{r.get('to_id')} has no label")
-            head, tail = str(r.get("from_id")), str(r.get("to_id"))
-            direction = r.get("direction", "right")
-            if direction == "left":
-                head, tail = tail, head
-            elif direction != "right":
-                raise DocumentError(
-                    f"{rwhere}: relation {head}-{tail} has direction {direction!r}; goftar relations point one way")
-            relations.extend(Relation(str(lab), head, tail, r.get("score")) for lab in labels)
-        elif rtype == "choices" and r.get("id") and (r.get("value") or {}).get("choices"):
-            choices[str(r["id"])] = str(r["value"]["choices"][0])  # a per-region choice: a sector's category
-        else:
-            _count(warnings, f"labelstudio: {rtype or 'untyped'} results ignored")
-    ids = {e.id for e in entities}
-    for e in entities:
-        if e.id in choices and e.category is None:
-            e.category = choices[e.id]
-    for rel in relations:
-        for eid in (rel.head, rel.tail):
-            if eid not in ids:
-                raise DocumentError(f"{where}: relation {rel.type} {rel.head}->{rel.tail} refers to no region {eid}")
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    doc_id = data.get("doc_id") or data.get("id")
-    if not doc_id:
-        doc_id = f"labelstudio-{task['id']}" if task.get("id") is not None else default_id
-    if origin == "prediction":
-        meta = {**meta, "labelstudio_origin": "prediction"}
-    return Document(str(doc_id), text, entities, relations, dict(meta))
-
-
-def iter_labelstudio(
-    path: str | Path, *, text_key: str = "text", warnings: Counter | None = None
-) -> Iterator[Document | DocumentError]:
-    """Yield the documents of a Label Studio JSON export (a list of tasks).
-
-    Each task gives one document: the text is ``data.<text_key>``, spans and
-    relations come from the first annotation that was not cancelled, or,
-    when there is none, from the first prediction (model pre-annotations;
-    their ``score`` is kept). A label ``SECTOR:TRADE`` is a SECTOR with
-    category TRADE (a label ``SECTOR`` with a per-region ``choices`` result
-    is read too). The document id is ``data.doc_id`` (what
-    :func:`write_labelstudio` stores), else ``labelstudio-<task id>``. A
-    ``.jsonl`` file holds one task per line.
-
-    >>> docs = read_labelstudio("project-1-at-2024.json")  # doctest: +SKIP
-    """
-    path = Path(path)
-    stem = path.stem
-    if path.suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    yield _labelstudio_task(json.loads(line), where, f"{stem}-{lineno:06d}", text_key, warnings)
-                except json.JSONDecodeError as exc:
-                    yield DocumentError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
-                except DocumentError as exc:
-                    yield exc
-                except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                    yield DocumentError(f"{where}: malformed task ({exc!r})")
-        return
-    try:
-        with open(path, encoding="utf-8") as f:
-            tasks = json.load(f)
-    except json.JSONDecodeError as exc:
-        yield DocumentError(f"{path}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}")
-        return
-    except UnicodeDecodeError as exc:
-        yield DocumentError(f"{path}: invalid UTF-8 at byte {exc.start}")
-        return
-    if isinstance(tasks, dict):
-        tasks = [tasks]
-    if not isinstance(tasks, list):
-        yield DocumentError(f"{path}: a Label Studio export is a list of tasks, got {type(tasks).__name__}")
-        return
-    for k, task in enumerate(tasks):
-        tid = task.get("id") if isinstance(task, dict) else None
-        where = f"{path}: task {k}" + (f" (id {tid})" if tid is not None else "")
-        try:
-            yield _labelstudio_task(task, where, f"{stem}-{k + 1:06d}", text_key, warnings)
-        except DocumentError as exc:
-            yield exc
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            yield DocumentError(f"{where}: malformed task ({exc!r})")
-
-
-def read_labelstudio(path: str | Path, **kwargs: Any) -> list[Document]:
-    """All documents of a Label Studio export (see :func:`iter_labelstudio`); raise on the first broken task."""
-    return _strict(iter_labelstudio(path, **kwargs))
-
-
-def labelstudio_task(doc: Document, *, predictions: bool = False, model_version: str = "goftar") -> dict[str, Any]:
-    """One document as a Label Studio task (``annotations``, or ``predictions`` for pre-annotation).
-
-    >>> from goftar.inference.document import Document, Entity
-    >>> t = labelstudio_task(Document("d1", "قالیباف گفت", [Entity("T1", "PER", 0, 7)]))
-    >>> t["annotations"][0]["result"][0]["value"]
-    {'start': 0, 'end': 7, 'text': 'قالیباف', 'labels': ['PER']}
-    """
-    result: list[dict[str, Any]] = []
-    for e in doc.entities:
-        r: dict[str, Any] = {
-            "id": e.id, "from_name": "label", "to_name": "text", "type": "labels",
-            "value": {"start": e.start, "end": e.end, "text": doc.text[e.start:e.end], "labels": [_category_label(e)]},
-        }
-        if e.score is not None:
-            r["score"] = round(float(e.score), 4)
-        result.append(r)
-    for rel in doc.relations:
-        r = {"type": "relation", "from_id": rel.head, "to_id": rel.tail, "direction": "right", "labels": [rel.type]}
-        if rel.score is not None:
-            r["score"] = round(float(rel.score), 4)
-        result.append(r)
-    data: dict[str, Any] = {"text": doc.text, "doc_id": doc.id}
-    if doc.meta:
-        data["meta"] = doc.meta
-    if predictions:
-        return {"data": data, "predictions": [{"model_version": model_version, "result": result}]}
-    return {"data": data, "annotations": [{"result": result}]}
-
-
-def write_labelstudio(
-    docs: Iterable[Document], path: str | Path, *, predictions: bool = False, model_version: str = "goftar"
-) -> int:
-    """Write documents as a Label Studio import/export file (a JSON list, one task per line).
-
-    ``predictions=True`` writes model output as pre-annotations to correct in
-    Label Studio. The project needs :func:`labelstudio_config` as its
-    labelling config. Returns the number of tasks written.
-    """
-    n = 0
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("[")
-        for doc in docs:
-            task = labelstudio_task(doc, predictions=predictions, model_version=model_version)
-            f.write(("\n" if n == 0 else ",\n") + json.dumps(task, ensure_ascii=False))
-            n += 1
-        f.write("\n]\n")
-    return n
-
-
-def labelstudio_config(schema: Schema | None = None) -> str:
-    """The Label Studio labelling config that matches what :func:`write_labelstudio` writes.
-
-    One label per entity type and one ``SECTOR:<CATEGORY>`` label per sector
-    category, one relation label per relation type.
-
-    >>> "SECTOR:TRADE" in labelstudio_config()
-    True
-    """
-    sch = _schema(schema)
-    labels = [t for t in sch.entity_types if t != "SECTOR"] + [f"SECTOR:{c}" for c in sch.sector_categories]
-    lines = ["<View>", "  <Relations>"]
-    lines += [f'    <Relation value="{r}"/>' for r in sch.relations]
-    lines += ["  </Relations>", '  <Labels name="label" toName="text">']
-    lines += [f'    <Label value="{lab}"/>' for lab in labels]
-    lines += ["  </Labels>", '  <Text name="text" value="$text" granularity="symbol"/>', "</View>"]
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -1148,25 +917,24 @@ def iter_documents(
     *,
     layer: str = "ne",
     warnings: Counter | None = None,
+    accept_predictions: bool = False,
+    notes: list[ImportNote] | None = None,
 ) -> Iterator[Document | DocumentError]:
     """Yield the documents of ``path`` in any format (detected when ``fmt`` is None).
 
     Broken records come as :class:`DocumentError` with their location.
+    ``accept_predictions`` and ``notes`` concern Label Studio exports (see
+    :func:`iter_labelstudio`).
 
     >>> docs = [d for d in iter_documents("export.json") if isinstance(d, Document)]  # doctest: +SKIP
     """
-    f = _canonical(fmt)
-    if f in (None, "bio"):
-        detected = detect_format(path)
-        f = detected if f is None or detected in BIO_FORMATS else "bio"
-        if f == "bio":
-            raise FormatError(f"{path}: does not parse as any BIO flavour ({', '.join(BIO_FORMATS)})")
+    f = _resolved_format(path, fmt)
     if f == "jsonl":
         return (d for _, d in iter_jsonl(path))
     if f in BIO_FORMATS:
         return iter_bio(path, f, layer=layer, warnings=warnings)
     if f == "labelstudio":
-        return iter_labelstudio(path, warnings=warnings)
+        return iter_labelstudio(path, warnings=warnings, accept_predictions=accept_predictions, notes=notes)
     if f == "doccano":
         return iter_doccano(path, warnings=warnings)
     return iter_brat(path, warnings=warnings)
@@ -1180,11 +948,25 @@ def read_documents(path: str | Path, fmt: str | None = None, *, layer: str = "ne
     return _strict(iter_documents(path, fmt, layer=layer))
 
 
+def _resolved_format(path: str | Path, fmt: str | None) -> str:
+    """The reader :func:`iter_documents` would use for ``path``."""
+    f = _canonical(fmt)
+    if f in (None, "bio"):
+        detected = detect_format(path)
+        if f == "bio" and detected not in BIO_FORMATS:
+            raise FormatError(f"{path}: does not parse as any BIO flavour ({', '.join(BIO_FORMATS)})")
+        f = detected
+    return f
+
+
 def write_documents(
     docs: Iterable[Document], path: str | Path, fmt: str | None = None, *, layer: str = "ne",
-    warnings: Counter | None = None,
+    warnings: Counter | None = None, as_predictions: bool = False, model_version: str | None = None,
 ) -> int:
-    """Write documents to ``path`` in ``fmt`` (from the extension when None). Returns the count."""
+    """Write documents to ``path`` in ``fmt`` (from the extension when None). Returns the count.
+
+    ``as_predictions``/``model_version``: Label Studio pre-annotations (see :func:`write_labelstudio`).
+    """
     f = _canonical(fmt) or _output_format(Path(path))
     if f == "bio":
         f = "conll"
@@ -1193,7 +975,10 @@ def write_documents(
     if f in BIO_FORMATS:
         return write_bio(docs, path, f, layer=layer, warnings=warnings)
     if f == "labelstudio":
-        return write_labelstudio(docs, path)
+        return write_labelstudio(docs, path, predictions=as_predictions, model_version=model_version,
+                                 warnings=warnings)
+    if as_predictions:
+        raise FormatError(f"--as-predictions writes Label Studio tasks; {path} is {f}")
     if f == "doccano":
         return write_doccano(docs, path)
     return write_brat(docs, path)
@@ -1206,11 +991,14 @@ class ConversionReport:
     ``problems``: records that could not be read, one ``file:line: what`` each
     (they are not in the output). ``warnings``: counts of things converted
     with a loss or a caveat (spans mapped to O, I- without B-, duplicate ids …).
+    ``notes``: the located repairs, dropped spans/relations and skipped tasks
+    of Label Studio imports (:class:`ImportNote`).
     """
 
     documents: int = 0
     problems: list[str] = field(default_factory=list)
     warnings: Counter = field(default_factory=Counter)
+    notes: list[ImportNote] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"{self.documents} documents written, {len(self.problems)} broken records skipped"]
@@ -1225,6 +1013,9 @@ def convert(
     to_format: str | None = None,
     *,
     layer: str = "ne",
+    as_predictions: bool = False,
+    model_version: str | None = None,
+    accept_predictions: bool = False,
 ) -> ConversionReport:
     """Convert annotation files between formats (see the module docstring for names).
 
@@ -1233,6 +1024,10 @@ def convert(
     (``.jsonl`` goftar, ``.json`` Label Studio, ``.conll``/``.txt`` conll,
     a folder BRAT). ``layer`` is the layer a BIO file holds or gets. Broken
     records are listed in the report's ``problems`` and the rest convert.
+    ``as_predictions`` writes Label Studio pre-annotations (``model_version``
+    defaults to each document's ``meta.model_version``, else ``goftar``);
+    ``accept_predictions`` reads Label Studio tasks nobody annotated from
+    their predictions instead of skipping them. An input is never the output.
 
     >>> report = convert(["train.txt", "dev.txt"], "peyma.jsonl", "peyma")  # doctest: +SKIP
     >>> print(report.summary())                                               # doctest: +SKIP
@@ -1242,10 +1037,15 @@ def convert(
     for p in paths:
         if not Path(p).exists():
             raise FormatError(f"{p}: no such file or folder")
+        if Path(output).exists() and Path(p).resolve() == Path(output).resolve():
+            raise FormatError(f"{output}: is also an input; write the conversion to another file")
     out_fmt = _canonical(to_format) or _output_format(Path(output))
+    if as_predictions and out_fmt != "labelstudio":
+        raise FormatError(f"--as-predictions writes Label Studio tasks (--to labelstudio), not {out_fmt}")
     report = ConversionReport()
     # Resolve every input's format before writing anything, so a wrong name fails fast.
-    readers = [iter_documents(p, from_format, layer=layer, warnings=report.warnings) for p in paths]
+    readers = [iter_documents(p, from_format, layer=layer, warnings=report.warnings,
+                              accept_predictions=accept_predictions, notes=report.notes) for p in paths]
 
     def documents() -> Iterator[Document]:
         seen: set[str] = set()
@@ -1259,7 +1059,8 @@ def convert(
                 seen.add(item.id)
                 yield item
 
-    report.documents = write_documents(documents(), output, out_fmt, layer=layer, warnings=report.warnings)
+    report.documents = write_documents(documents(), output, out_fmt, layer=layer, warnings=report.warnings,
+                                       as_predictions=as_predictions, model_version=model_version)
     return report
 
 
@@ -1270,10 +1071,14 @@ def convert(
 
 def _convert_command(args: Any) -> int:
     try:
-        report = convert(args.inputs, args.output, args.from_format, args.to_format, layer=args.layer)
+        report = convert(args.inputs, args.output, args.from_format, args.to_format, layer=args.layer,
+                         as_predictions=args.as_predictions, model_version=args.model_version,
+                         accept_predictions=args.accept_predictions)
     except (FormatError, OSError) as exc:
         print(f"goftar convert: error: {exc}", file=sys.stderr)
         return 2
+    for note in report.notes:
+        print(f"warning: {note}", file=sys.stderr)
     for p in report.problems:
         print(p, file=sys.stderr)
     print(report.summary(), file=sys.stderr)
@@ -1298,4 +1103,32 @@ def register(subparsers: Any) -> None:
     p.add_argument("--from", dest="from_format", metavar="FMT", help=f"input format ({names})")
     p.add_argument("--to", dest="to_format", metavar="FMT", help=f"output format ({names})")
     p.add_argument("--layer", default="ne", help="layer a BIO file holds or gets (default: ne)")
+    p.add_argument("--as-predictions", action="store_true",
+                   help="write Label Studio tasks with the spans as predictions (pre-annotations to correct: "
+                        "model_version, per-region and task scores), not as annotations")
+    p.add_argument("--model-version", metavar="NAME",
+                   help="model_version of the predictions (default: each document's meta.model_version, else goftar)")
+    p.add_argument("--accept-predictions", action="store_true",
+                   help="reading a Label Studio export: take a task nobody annotated from its prediction "
+                        "(default: skip it with a warning, so model output never becomes gold unnoticed)")
     p.set_defaults(func=_convert_command)
+
+    c = subparsers.add_parser(
+        "labelstudio-config",
+        help="print the Label Studio labelling config that goftar's tasks fit",
+        description="Print the Label Studio labelling config (XML) for goftar tasks: one Labels group per layer "
+                    "(sector categories as SECTOR:<CATEGORY>), the relation labels. Paste it into the project's "
+                    "Labeling Interface (Code view) or pass it as label_config through the API.",
+    )
+    c.add_argument("--schema", metavar="YAML", help="schema file (default: the shipped configs/schema.yaml)")
+    c.set_defaults(func=_labelstudio_config_command)
+
+
+def _labelstudio_config_command(args: Any) -> int:
+    try:
+        schema = Schema.from_yaml(args.schema) if args.schema else None
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"goftar labelstudio-config: error: {args.schema}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(labelstudio_config(schema))
+    return 0

@@ -1,6 +1,6 @@
 """Who said it: resolve a QUOTE's speaker to a name and a title.
 
-A QUOTE points with ``said_by`` to the mention that introduces it (ANNOTATION.md):
+A QUOTE points with ``said_by`` to the mention that introduces it (docs/ANNOTATION.md):
 a name («قالیباف»), a title («رئیس مجلس شورای اسلامی») or an organisation.
 Readers want the person behind it, under the fullest name the article gives,
 with their title. This module follows the relations of one document:

@@ -411,7 +411,8 @@ def test_labelstudio_predictions_and_scores(tmp_path: Path) -> None:
     write_labelstudio([doc], path, predictions=True)
     task = json.loads(path.read_text(encoding="utf-8"))[0]
     assert "annotations" not in task and task["predictions"][0]["result"][0]["score"] == 0.91
-    (back,) = read_labelstudio(path)
+    assert read_labelstudio(path) == []  # predictions are never gold unless asked for
+    (back,) = read_labelstudio(path, accept_predictions=True)
     assert _content(back) == _content(doc) and back.entities[0].score == 0.91
     assert back.meta["labelstudio_origin"] == "prediction"
 
@@ -432,10 +433,14 @@ def test_labelstudio_broken_task_is_reported_and_the_rest_convert(tmp_path: Path
     no_text = {"id": 9, "data": {"body": "x"}}
     path = tmp_path / "export.json"
     path.write_text(json.dumps([good, wrong_text, no_text, good], ensure_ascii=False), encoding="utf-8")
-    items = list(iter_labelstudio(path))
-    assert [type(i).__name__ for i in items] == ["Document", "DocumentError", "DocumentError", "Document"]
-    assert "task 1 (id 7)" in str(items[1]) and "value.text 'تهران'" in str(items[1])
-    assert "task 2 (id 9)" in str(items[2]) and "data.text" in str(items[2])
+    notes: list = []
+    items = list(iter_labelstudio(path, notes=notes))
+    # the region whose text disagrees is dropped, its task kept; the task without text is broken
+    assert [type(i).__name__ for i in items] == ["Document", "Document", "DocumentError", "Document"]
+    assert items[1].entities == []
+    assert [str(n) for n in notes] == [
+        f"{path}:task 7:region x: value.text 'تهران' is not text[0:3] = 'تهر'; span dropped"]
+    assert f"{path}:task 9" in str(items[2]) and "data.text" in str(items[2])
 
 
 def test_labelstudio_invalid_json_names_the_line(tmp_path: Path) -> None:

@@ -10,22 +10,9 @@ import importlib
 import sys
 
 
-def _validate(args) -> int:
-    from goftar.inference.validate import validate_files
-
-    n, problems = validate_files(args.files)
-    for p in problems:
-        print(p)
-    print(f"{n} documents checked, {len(problems)} problems", file=sys.stderr)
-    return 1 if problems else 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="goftar", description="Persian news information extraction")
     sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("validate", help="check goftar JSONL files against ANNOTATION.md")
-    p.add_argument("files", nargs="+")
-    p.set_defaults(func=_validate)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return ap
@@ -34,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Each module defines ``register(subparsers)`` and keeps heavy imports inside
 # its command functions, so building the parser stays cheap.
 COMMAND_MODULES: list[str] = [
+    "goftar.inference.validate",
     "goftar.inference.predict",
     "goftar.inference.formats",
     "goftar.training.train",
