@@ -10,7 +10,7 @@ each is tied to the cue region it overlaps:
   a sentence end and the words it would leave out have a mean no-quote
   probability of at least ``cut`` (likewise for a later start);
 * a cue region the tagger left empty becomes a quote when the tagger's mean
-  in-quote probability over it reaches ``add``;
+  in-quote probability over it reaches ``add`` (a number, or one per cue kind);
 * a predicted quote that touches no cue region is kept only when ``free`` is
   set and its own score reaches it (by default never: every quote has a cue);
   one that lies in a
@@ -30,7 +30,8 @@ import numpy as np
 from . import bio
 from .cues import Cue
 
-ANCHOR_DEFAULTS = {"enabled": True, "cut": 0.9, "add": 0.3, "free": None, "min_words": 2}
+ANCHOR_DEFAULTS = {"enabled": True, "cut": 0.9, "add": {"direct": 0.3, "indirect": 0.3, "according": 0.3, "headline": 0.05},
+                   "free": None, "min_words": 2}
 
 
 @dataclass
@@ -111,7 +112,7 @@ def anchor_quotes(text: str, spans: list[tuple[int, int, float]], cues: list[Cue
             if e > re_ or not _ends_sentence(text, e) or 1.0 - mean_in(e, re_) < cfg["cut"]:
                 e = re_
             score = float(np.mean([p[2] for p in preds]))
-        elif mean_in(rs, re_) >= cfg["add"]:
+        elif mean_in(rs, re_) >= (cfg["add"].get(c.kind, 0.3) if isinstance(cfg["add"], dict) else cfg["add"]):
             s, e, score = rs, re_, mean_in(rs, re_)
         else:
             continue

@@ -21,6 +21,30 @@ N_DIRECTIONS = 4  # tail before head, tail inside head, tail after head, other o
 N_BUCKETS = 16
 MAX_RANK = 8
 MAX_SENTENCES = 8
+N_CUE_SUBJECT = 4  # 0 no cue / not a quote head, 1 tail in the cue's subject zone, 2 pronoun or dropped subject, 3 elsewhere
+N_ADJACENT = 3  # 0 not adjacent, 1 tail right next to head (apposition), 2 head has another adjacent mention of the tail's type
+N_TITLE_CONTEXT = 3  # 0 head not a ROLE, 1 ROLE at a clause start or after a name, 2 ROLE after another word («شهادت رئیس جمهور»)
+
+
+def feature_spec(n_pair_types: int, names: list[str] | None = None) -> list[list]:
+    """``[[name, size], …]`` of the relation head's pair features, in column order; stored in the checkpoint.
+
+    Without ``names``, every feature; a checkpoint without the list (goftar 0.1) used the first seven.
+    """
+    sizes = {"pair_type": n_pair_types, "direction": N_DIRECTIONS, "distance": N_BUCKETS, "rank": MAX_RANK,
+             "head_width": N_BUCKETS, "tail_width": N_BUCKETS, "sentences": MAX_SENTENCES,
+             "cue_subject": N_CUE_SUBJECT, "adjacent": N_ADJACENT, "title_context": N_TITLE_CONTEXT}
+    names = list(sizes) if names is None else names
+    unknown = [n for n in names if n not in sizes]
+    if unknown:
+        raise ValueError(f"unknown relation features {unknown}; known: {list(sizes)}")
+    return [[n, sizes[n]] for n in names]
+
+
+LEGACY_FEATURES = ["pair_type", "direction", "distance", "rank", "head_width", "tail_width", "sentences"]
+ALL_FEATURES = LEGACY_FEATURES + ["cue_subject", "adjacent", "title_context"]
+_GAP_CHARS = set(" \t\u200c\u200b\u00a0،,()-–—")
+_CLAUSE_START = set(".!?؟:;؛،,«»\"()\n")
 
 
 @dataclass
@@ -110,8 +134,49 @@ def pair_types(schema: Schema) -> list[tuple[str, str]]:
     return out
 
 
+def _context_features(text: str, mentions: list[Mention], cues: list | None) -> tuple[dict, dict, list[int]]:
+    """Per mention: its tied cue (quotes), its adjacent mentions by type, and its title context (ROLEs)."""
+    cue_of: dict[int, object] = {}
+    if cues:
+        regions = [c for c in cues if c.kind != "source"]
+        for i, m in enumerate(mentions):
+            if m.type != "QUOTE":
+                continue
+            best, size = None, 0
+            for c in regions:
+                ov = min(m.end, c.region[1]) - max(m.start, c.region[0])
+                if ov > size:
+                    best, size = c, ov
+            if best is not None:
+                cue_of[i] = best
+    order = sorted(range(len(mentions)), key=lambda i: (mentions[i].start, mentions[i].end))
+    adjacent: dict[int, set[int]] = {i: set() for i in range(len(mentions))}
+    for k, i in enumerate(order):
+        a = mentions[i]
+        for j in order[k + 1:]:
+            b = mentions[j]
+            if b.start < a.end:
+                continue
+            gap = text[a.end:b.start]
+            if len(gap) > 3 or not set(gap) <= _GAP_CHARS:
+                break
+            adjacent[i].add(j)
+            adjacent[j].add(i)
+    title = [0] * len(mentions)
+    for i, m in enumerate(mentions):
+        if m.type != "ROLE":
+            continue
+        k = m.start - 1
+        while k >= 0 and text[k] in " \t\u200c\u200b\u00a0":
+            k -= 1
+        after_name = any(mentions[j].type == "PER" and mentions[j].end <= m.start for j in adjacent[i])
+        title[i] = 1 if k < 0 or text[k] in _CLAUSE_START or after_name or text[max(0, k - 1):k + 1].strip() == "و" else 2
+    return cue_of, adjacent, title
+
+
 def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side: int = MAX_RANK,
-                    pairs: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+                    pairs: list | None = None, cues: list | None = None,
+                    features: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Candidate (head, tail) mention pairs the schema allows, with their features.
 
     For each head and tail type, the candidates are every tail inside the head
@@ -119,10 +184,14 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
     it, so the number of pairs grows linearly with the document, not
     quadratically.
 
-    Returns ``heads`` [P, 2] and ``tails`` [P, 2] token ranges, ``feats`` [P, 7]
-    integer features (pair type, direction, distance bucket, rank among the
-    same-type candidates on that side, head width, tail width, sentence
-    boundaries between) and the (head index, tail index) of each pair.
+    Returns ``heads`` [P, 2] and ``tails`` [P, 2] token ranges, ``feats`` [P, F]
+    integer features named by ``features`` (default :data:`LEGACY_FEATURES`;
+    see :func:`feature_spec`): pair type, direction, distance bucket, rank among
+    the same-type candidates on that side, head width, tail width, sentence
+    boundaries between, and with ``cues`` (:func:`goftar.inference.cues.find_cues`)
+    whether the tail is in the subject zone of the quote's speech cue, whether
+    head and tail stand side by side (apposition) and whether a title follows a
+    clause start or another word; and the (head index, tail index) of each pair.
 
     The rank feature carries the guide's "nearest earlier PER" rule: it says
     how many other candidates of the same type lie closer to the head.
@@ -141,6 +210,9 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
         by_type.setdefault(mentions[i].type, []).append(i)
     starts = {t: [mentions[i].start for i in idx] for t, idx in by_type.items()}
 
+    names = LEGACY_FEATURES if features is None else list(features)
+    cols = [ALL_FEATURES.index(n) for n in names]
+    cue_of, adjacent, title = _context_features(text, mentions, cues) if len(cols) > 7 or any(c >= 7 for c in cols) else ({}, {}, [])
     rows: list[list[int]] = []
     index: list[tuple[int, int]] = []
     for hi, h in enumerate(mentions):
@@ -185,18 +257,30 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
                         sb = sentences_between(h.end, t.start)
                     else:
                         sb = 0
-                    rows.append([
+                    row = [
                         ptypes[(h.type, ttype)], direction, max(gap, 0), min(rank, MAX_RANK - 1),
                         h.tok_end - h.tok_start, t.tok_end - t.tok_start, min(sb, MAX_SENTENCES - 1),
-                    ])
+                    ]
+                    if title:
+                        cue = cue_of.get(hi)
+                        if cue is None:
+                            subj = 0
+                        elif cue.subject[0] <= t.start and t.end <= cue.subject[1] + 1:
+                            subj = 1
+                        else:
+                            subj = 2 if cue.pronoun else 3
+                        adj = 1 if ti in adjacent[hi] else (2 if any(mentions[j].type == ttype for j in adjacent[hi]) else 0)
+                        row += [subj, adj, title[hi]]
+                    rows.append(row)
                     index.append((hi, ti))
     if not rows:
         z = np.zeros((0, 2), dtype=np.int64)
-        return z, z.copy(), np.zeros((0, 7), dtype=np.int64), []
+        return z, z.copy(), np.zeros((0, len(cols)), dtype=np.int64), []
     f = np.array(rows, dtype=np.int64)
     f[:, 2] = _bucket(f[:, 2])
     f[:, 4] = _bucket(f[:, 4])
     f[:, 5] = _bucket(f[:, 5])
+    f = f[:, cols]
     heads = np.array([[mentions[h].tok_start, mentions[h].tok_end] for h, _ in index], dtype=np.int64)
     tails = np.array([[mentions[t].tok_start, mentions[t].tok_end] for _, t in index], dtype=np.int64)
     return heads, tails, f, index

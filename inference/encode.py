@@ -100,6 +100,12 @@ class TextEncoder:
         """Model input ids of each window, special tokens included."""
         return [self.prefix_ids + enc.ids[a:b] + self.suffix_ids for a, b in enc.windows]
 
+    def window_features(self, enc: Encoding, per_token) -> list[list[int]]:
+        """A per-token integer feature (cue tags) laid out like :meth:`window_inputs` (0 on special tokens)."""
+        pre, suf = [0] * len(self.prefix_ids), [0] * len(self.suffix_ids)
+        vals = [int(v) for v in per_token]
+        return [pre + vals[a:b] + suf for a, b in enc.windows]
+
 
 def pad_windows(rows: Sequence[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     """Right-pad window inputs to one length → (input_ids, attention_mask) int64 arrays."""

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from . import bio
-from .cues import default_lexicon, find_cues
+from .cues import default_lexicon, find_cues, token_tags
 from .decode import DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, decide_relations, decode_bio
 from .document import Document, Entity, Relation
 from .encode import Encoding, TextEncoder, pad_windows
@@ -35,7 +35,7 @@ PAIR_CHUNK = 2048
 class Runner(Protocol):
     """What a backend provides: running the network. Decoding is shared."""
 
-    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]: ...
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray, cue_ids: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
     def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray) -> np.ndarray: ...
 
@@ -53,12 +53,13 @@ class TorchRunner:
     def device(self):
         return next(self.model.parameters()).device
 
-    def run_windows(self, input_ids, attention_mask):
+    def run_windows(self, input_ids, attention_mask, cue_ids=None):
         torch = self.torch
         was_training = self.model.training
         self.model.eval()
         with torch.inference_mode():
-            out = self.model(torch.as_tensor(input_ids, device=self.device), torch.as_tensor(attention_mask, device=self.device))
+            cues = None if cue_ids is None else torch.as_tensor(cue_ids, device=self.device)
+            out = self.model(torch.as_tensor(input_ids, device=self.device), torch.as_tensor(attention_mask, device=self.device), cues)
         self.model.train(was_training)
         return out[0].float().cpu().numpy(), [o.float().cpu().numpy() for o in out[1:]]
 
@@ -81,6 +82,7 @@ class _Pending:
     index: int
     doc: Document
     enc: Encoding | None
+    cues: list | None = None
 
 
 class Extractor:
@@ -105,6 +107,8 @@ class Extractor:
         self.decode = {**DECODE_DEFAULTS, **(config.get("decode") or {}), **(decode or {})}
         self.decode["quote_anchor"] = {**DECODE_DEFAULTS["quote_anchor"], **(self.decode.get("quote_anchor") or {})}
         self.lexicon = default_lexicon()
+        self.cue_features = bool(config.get("cue_features", False))
+        self.relation_features = [n for n, _ in config.get("relation_features") or []] or None
         unknown = set(self.decode) - set(DECODE_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown decode settings {sorted(unknown)}; known: {sorted(DECODE_DEFAULTS)}")
@@ -233,10 +237,14 @@ class Extractor:
         if not pending:
             return
         rows: list[list[int]] = []
+        cue_rows: list[list[int]] = []
         where: list[tuple[int, int]] = []
         for k, p in enumerate(pending):
             if p.enc is None or not p.enc.ids:
                 continue
+            p.cues = find_cues(p.enc.text, self.lexicon)
+            if self.cue_features:
+                cue_rows.extend(self.encoder.window_features(p.enc, token_tags(p.enc.text, p.enc.offsets, p.cues)))
             for w, r in enumerate(self.encoder.window_inputs(p.enc)):
                 rows.append(r)
                 where.append((k, w))
@@ -246,7 +254,11 @@ class Extractor:
         for b in range(0, len(order), max(1, batch_size)):
             chunk = order[b:b + batch_size]
             ids, mask = pad_windows([rows[j] for j in chunk], self.encoder.pad_id)
-            hidden, logits = self.runner.run_windows(ids, mask)
+            if self.cue_features:
+                cue_ids, _ = pad_windows([cue_rows[j] for j in chunk], 0)
+                hidden, logits = self.runner.run_windows(ids, mask, cue_ids)
+            else:
+                hidden, logits = self.runner.run_windows(ids, mask)
             for r, j in enumerate(chunk):
                 hidden_of[where[j]] = hidden[r]
                 logits_of[where[j]] = [lg[r] for lg in logits]
@@ -270,7 +282,7 @@ class Extractor:
         hidden = self.gather(enc, {w: hidden_of[(k, w)] for w in range(n_win)})
         mentions: list[Mention] = []
         word_spans = bio.words(enc.text)
-        cues = find_cues(enc.text, self.lexicon)
+        cues = p.cues if p.cues is not None else find_cues(enc.text, self.lexicon)
         settings = {k: v for k, v in self.decode.items() if k != "quote_anchor"}
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
@@ -281,16 +293,19 @@ class Extractor:
                                         self.decode.get("quote_anchor"))
             mentions.extend(found)
         mentions.sort(key=lambda m: (m.start, -m.end))
-        self.link(doc, enc.text, mentions, hidden)
+        self.link(doc, enc.text, mentions, hidden, cues)
 
-    def link(self, doc: Document, text: str, mentions: list[Mention], hidden: np.ndarray) -> None:
+    def link(self, doc: Document, text: str, mentions: list[Mention], hidden: np.ndarray, cues: list | None = None) -> None:
         """Score relations among ``mentions`` and fill ``doc`` (entities, relations, quotes)."""
         from .quotes import quotes_view
 
         for j, m in enumerate(mentions, 1):
             m.id = f"T{j}"
         doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score) for m in mentions]
-        heads, tails, feats, index = candidate_pairs(text, mentions, self.schema, pairs=self.config.get("allowed_pairs"))
+        heads, tails, feats, index = candidate_pairs(
+            text, mentions, self.schema, pairs=self.config.get("allowed_pairs"),
+            cues=cues if cues is not None else find_cues(text, self.lexicon), features=self.relation_features,
+        )
         doc.relations = []
         if index:
             h32 = hidden.astype(np.float32)

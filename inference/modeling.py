@@ -20,12 +20,12 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
-from .decode import MAX_RANK, MAX_SENTENCES, N_BUCKETS, N_DIRECTIONS, pair_types
+from .cues import CUE_TAGS
+from .decode import LEGACY_FEATURES, feature_spec, pair_types
 from .normalize import Normalizer
 from .schema import Schema
 
 GOFTAR_VERSION = "0.1.0"
-N_PAIR_FEATURES = 7
 
 
 class GoftarConfig(PretrainedConfig):
@@ -47,6 +47,10 @@ class GoftarConfig(PretrainedConfig):
         single_relation_threshold: float = 0.5,
         goftar_version: str = GOFTAR_VERSION,
         training: dict[str, Any] | None = None,
+        relation_features: list | None = None,
+        cue_features: bool = False,
+        cue_tags: list[str] | None = None,
+        decode: dict[str, Any] | None = None,
         **kwargs,
     ):
         self.encoder = dict(encoder or {})
@@ -68,6 +72,13 @@ class GoftarConfig(PretrainedConfig):
         self.single_relation_threshold = single_relation_threshold
         self.goftar_version = goftar_version
         self.training = training or {}
+        # the relation head's pair features [[name, size], …]; a checkpoint without them (0.1) used the legacy seven
+        self.relation_features = [list(f) for f in (relation_features or feature_spec(len(self.allowed_pairs), LEGACY_FEATURES))]
+        # speech-cue tags the encoder reads beside the tokens (goftar.inference.cues), off for 0.1 checkpoints
+        self.cue_features = bool(cue_features)
+        self.cue_tags = list(cue_tags or CUE_TAGS)
+        # decode settings (goftar.inference.decode.DECODE_DEFAULTS); a caller may override them
+        self.decode = dict(decode or {})
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:
@@ -90,9 +101,8 @@ class RelationHead(nn.Module):
     embedded and concatenated.
     """
 
-    def __init__(self, hidden: int, n_classes: int, n_pair_types: int, inner: int = 256, feature_dim: int = 32, dropout: float = 0.1):
+    def __init__(self, hidden: int, n_classes: int, sizes: list[int], inner: int = 256, feature_dim: int = 32, dropout: float = 0.1):
         super().__init__()
-        sizes = [n_pair_types, N_DIRECTIONS, N_BUCKETS, MAX_RANK, N_BUCKETS, N_BUCKETS, MAX_SENTENCES]
         self.features = nn.ModuleList(nn.Embedding(n, feature_dim) for n in sizes)
         self.span_proj = nn.Linear(3 * hidden, inner)
         self.mlp = nn.Sequential(
@@ -112,7 +122,7 @@ class RelationHead(nn.Module):
         return self.span_proj(torch.cat([first, last, mean], dim=-1))
 
     def forward(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
-        """hidden [T, H] (one document), heads/tails [P, 2] token ranges, feats [P, 7] → logits [P, C]."""
+        """hidden [T, H] (one document), heads/tails [P, 2] token ranges, feats [P, F] → logits [P, C]."""
         csum = torch.cat([hidden.new_zeros(1, hidden.shape[-1]), hidden.cumsum(0)], dim=0)
         h = self.span_repr(hidden, csum, heads)
         t = self.span_repr(hidden, csum, tails)
@@ -142,10 +152,17 @@ class GoftarModel(PreTrainedModel):
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.bio_heads = nn.ModuleDict({layer: nn.Linear(hidden, len(labels)) for layer, labels in config.layer_labels.items()})
         self.relation_head = RelationHead(
-            hidden, 1 + len(config.relation_types), len(config.allowed_pairs),
+            hidden, 1 + len(config.relation_types), [int(n) for _, n in config.relation_features],
             inner=config.relation_hidden, feature_dim=config.feature_dim, dropout=config.classifier_dropout,
         )
+        if config.cue_features:
+            # added to the token embeddings (the encoder attends to them) and to the states the BIO heads read
+            self.cue_input = nn.Embedding(len(config.cue_tags), self.encoder.config.hidden_size)
+            self.cue_output = nn.Embedding(len(config.cue_tags), hidden)
         self.post_init()
+        if config.cue_features:  # start as if there were no cues: a checkpoint without them predicts the same
+            self.cue_input.weight.data.zero_()
+            self.cue_output.weight.data.zero_()
 
     def _init_weights(self, module):
         # Only goftar's own modules: the encoder keeps its pretrained weights.
@@ -176,10 +193,17 @@ class GoftarModel(PreTrainedModel):
             raise ValueError(f"encoder weights missing after loading {name_or_path}: {missing[:5]}")
         return model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Windows in, (hidden [N, L, H], logits of each layer in config order) out."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        h = self.dropout(hidden)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cue_ids: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """Windows in (with ``cue_ids`` [N, L] when the model reads cues), (hidden [N, L, H], logits of each layer in config order) out."""
+        if self.config.cue_features:
+            if cue_ids is None:
+                cue_ids = torch.zeros_like(input_ids)
+            embeds = self.encoder.get_input_embeddings()(input_ids) + self.cue_input(cue_ids)
+            hidden = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
+            h = self.dropout(hidden + self.cue_output(cue_ids))
+        else:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            h = self.dropout(hidden)
         return (hidden, *(self.bio_heads[layer](h) for layer in self.config.layer_labels))
 
     def relation_logits(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:

@@ -48,6 +48,9 @@ class ModelConfig:
     classifier_dropout: float = 0.1
     relation_hidden: int = 256
     normalizer: dict[str, Any] = field(default_factory=dict)
+    cue_features: bool = True  # the encoder reads speech-cue tags (goftar.inference.cues) beside the tokens
+    relation_features: list[str] | None = None  # pair features of the relation head; None = all (decode.ALL_FEATURES)
+    decode: dict[str, Any] = field(default_factory=dict)  # decode settings stored in the checkpoint (decode.DECODE_DEFAULTS)
 
 
 @dataclass
@@ -77,6 +80,8 @@ class OptimConfig:
     progress: bool = True
     time_limit_minutes: float | None = None  # stop training (then evaluate and save) once this much time has passed
     eval_batch_windows: int = 64
+    checkpoint_minutes: float = 5.0  # write a resumable checkpoint (model, optimiser, scheduler, RNG, position) this often
+    eval_start: bool = True  # score the starting model on dev first: the kept "best" is never worse than the start
 
 
 @dataclass

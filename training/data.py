@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from goftar.inference import bio
+from goftar.inference.cues import find_cues, token_tags
 from goftar.inference.decode import Mention, candidate_pairs, token_span
 from goftar.inference.document import Document, Entity, iter_jsonl
 from goftar.inference.encode import TextEncoder
@@ -155,11 +156,16 @@ class Example:
     pair_group: np.ndarray = None  # per pair: id of its (head, one-per-head relation) group, -1 if none
     pair_class: np.ndarray = None  # per pair: the class index (1 + relation) the group competes for
     n_lost: int = 0  # gold spans no token could carry
+    cue_windows: list[list[int]] | None = None  # speech-cue tag ids laid out like ``windows``
 
 
 def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, layer_labels: dict[str, list[str]],
-                   relation_types: list[str], schema: Schema, allowed_pairs: list | None = None) -> Example:
+                   relation_types: list[str], schema: Schema, allowed_pairs: list | None = None,
+                   relation_features: list[str] | None = None, cue_features: bool = False) -> Example:
+    """One document → model targets: BIO label ids per layer, relation candidates with their labels,
+    and (``cue_features``) the speech-cue tag of every token, laid out in windows."""
     enc = encoder.encode(doc.text)
+    cues = find_cues(doc.text)
     T = len(enc.ids)
     labels: dict[str, np.ndarray] = {}
     open_labels: dict[str, list[int]] = {}
@@ -199,7 +205,8 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
             continue
         ent_index[e.id] = len(mentions)
         mentions.append(Mention(e.type, span[0], span[1], e.start, e.end, e.category))
-    heads, tails, feats, index = candidate_pairs(doc.text, mentions, schema, pairs=allowed_pairs)
+    heads, tails, feats, index = candidate_pairs(doc.text, mentions, schema, pairs=allowed_pairs, cues=cues,
+                                                 features=relation_features)
     gold = {}
     for r in doc.relations:
         if r.head in ent_index and r.tail in ent_index:
@@ -219,8 +226,9 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
         if single:
             group[p] = group_ids.setdefault((single[0], hi), len(group_ids))
             cls[p] = 1 + relation_types.index(single[0])
+    cue_windows = encoder.window_features(enc, token_tags(doc.text, enc.offsets, cues)) if cue_features else None
     return Example(enc.ids, encoder.window_inputs(enc), enc.owner, labels, open_labels, heads, tails, feats, pl,
-                   pair_group=group, pair_class=cls, n_lost=n_lost)
+                   pair_group=group, pair_class=cls, n_lost=n_lost, cue_windows=cue_windows)
 
 
 def pack(examples: list[Example], batch_windows: int, rng: random.Random) -> list[list[int]]:
@@ -244,10 +252,12 @@ def collate(examples: list[Example], pad_id: int, layer_labels: dict[str, list[s
     """Stack windows of several documents; per document keep its token→window map and targets as tensors."""
     import torch
 
-    rows, docs = [], []
+    rows, docs, cue_rows = [], [], []
     for ex in examples:
         base = len(rows)
         rows.extend(ex.windows)
+        if ex.cue_windows is not None:
+            cue_rows.extend(ex.cue_windows)
         allowed = {}
         for layer, labs in layer_labels.items():
             y = ex.labels[layer]
@@ -275,4 +285,10 @@ def collate(examples: list[Example], pad_id: int, layer_labels: dict[str, list[s
     for i, r in enumerate(rows):
         ids[i, : len(r)] = torch.as_tensor(r)
         mask[i, : len(r)] = 1
-    return {"input_ids": ids, "attention_mask": mask, "docs": docs}
+    out = {"input_ids": ids, "attention_mask": mask, "docs": docs}
+    if cue_rows:
+        cue_ids = torch.zeros((len(rows), L), dtype=torch.long)
+        for i, r in enumerate(cue_rows):
+            cue_ids[i, : len(r)] = torch.as_tensor(r)
+        out["cue_ids"] = cue_ids
+    return out

@@ -54,7 +54,7 @@ def listwise_loss(logits: torch.Tensor, labels: torch.Tensor, group: torch.Tenso
 
 def batch_loss(model, batch: dict, relation_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
     """Run the model over a packed batch and return the mean loss and its parts."""
-    out = model(batch["input_ids"], batch["attention_mask"])
+    out = model(batch["input_ids"], batch["attention_mask"], batch.get("cue_ids"))
     hidden, layer_logits = out[0], out[1:]
     layers = list(model.config.layer_labels)
     bio_sum, bio_n, rel_sum, rel_n, list_sum, list_n = 0.0, 0, 0.0, 0, 0.0, 0

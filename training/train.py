@@ -61,6 +61,10 @@ def load_model(cfg: TrainConfig):
 
     from goftar.inference.modeling import GoftarModel
 
+    from goftar.inference.decode import DECODE_DEFAULTS
+
+    from .upgrade import upgrade
+
     m = cfg.model
     if m.init_from:
         model = GoftarModel.from_pretrained(m.init_from)
@@ -72,11 +76,17 @@ def load_model(cfg: TrainConfig):
             classifier_dropout=m.classifier_dropout, relation_hidden=m.relation_hidden, normalizer=m.normalizer,
         )
         tok = AutoTokenizer.from_pretrained(m.encoder)
+    model = upgrade(model, m.cue_features, m.relation_features, {**DECODE_DEFAULTS, **(model.config.decode or {}), **m.decode})
     return model, tok
 
 
-def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
-    """Train and return the metrics written to ``metrics.json``."""
+def train(cfg: TrainConfig, log=print, resume_from: str | Path | None = None) -> dict[str, Any]:
+    """Train and return the metrics written to ``metrics.json``.
+
+    ``resume_from`` (a run's ``last/`` folder, or the run folder) continues a
+    stopped run where its last checkpoint left it: model, optimiser,
+    scheduler, RNG state and position in the epoch.
+    """
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -143,7 +153,7 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             if cfg.data.zwnj_augment and r.random() < cfg.data.zwnj_augment:
                 d = switch_zwnj(d, r)
             ex = encode_example(d, json.loads(row["annot"]), encoder, layer_labels, config.relation_types, schema,
-                                config.allowed_pairs)
+                                config.allowed_pairs, [n for n, _ in config.relation_features], config.cue_features)
             lost += ex.n_lost
             if ex.ids:
                 out.append(ex)
@@ -158,8 +168,11 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
     optimizer = torch.optim.AdamW(
         [{"params": enc_params, "lr": tc.lr}, {"params": head_params, "lr": tc.head_lr}], weight_decay=tc.weight_decay,
     )
-    examples, lost = epoch_examples(0)
-    batches = pack(examples, tc.batch_windows, rng)
+    def epoch_batches(epoch: int):
+        ex_, lost_ = epoch_examples(epoch)
+        return ex_, pack(ex_, tc.batch_windows, random.Random(tc.seed * 7919 + epoch)), lost_
+
+    examples, batches, lost = epoch_batches(0)
     steps_per_epoch = len(batches)
     total = tc.max_steps or steps_per_epoch * tc.epochs
     epochs = tc.epochs if not tc.max_steps else max(1, math.ceil(tc.max_steps / max(steps_per_epoch, 1)))
@@ -169,17 +182,41 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
 
     out_dir = Path(tc.output_dir)
     best_dir = out_dir / "best"
+    last_dir = out_dir / "last"
     history, best, step = [], -1.0, 0
     best_metrics: dict[str, Any] = {}
-    for epoch in range(epochs):
+    start_epoch, start_batch = 0, 0
+
+    def evaluate_dev() -> tuple[float, dict[str, Any]]:
+        ex = Extractor.from_model(accelerator.unwrap_model(model), tokenizer)
+        dm = {name: score(docs, predict_documents(ex, docs, tc.eval_batch_windows), schema) for name, docs in dev_sets}
+        return float(np.mean([selection_score(m) for m in dm.values()])), dm
+
+    if resume_from is not None:
+        state = load_resume_state(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
+        history, best, step = state["history"], state["best"], state["step"]
+        best_metrics = state.get("best_metrics", {})
+        start_epoch, start_batch = state["epoch"], state["batch"]
+        log(f"resumed from {resume_from}: epoch {start_epoch + 1}, batch {start_batch}, step {step}, best {best:.4f}")
+    elif dev_sets and tc.eval_start:
+        sel, dm = evaluate_dev()
+        history.append({"epoch": 0, "dev_selection": sel, "dev": {k: _summary(v) for k, v in dm.items()}})
+        log(json.dumps({"epoch": 0, "dev_selection": sel, "note": "the starting model"}))
+        best, best_metrics = sel, dm
+        save_checkpoint(accelerator.unwrap_model(model), tokenizer, best_dir, cfg, tc.save_dtype)
+    last_save = time.time()
+    stop = False
+    for epoch in range(start_epoch, epochs):
         if epoch > 0:
-            examples, _ = epoch_examples(epoch)
-            batches = pack(examples, tc.batch_windows, rng)
+            examples, batches, _ = epoch_batches(epoch)
         model.train()
         te = time.time()
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not tc.progress, file=sys.stderr)
+        first = start_batch if epoch == start_epoch else 0
+        bar = tqdm(range(first, len(batches)), desc=f"epoch {epoch + 1}/{epochs}", disable=not tc.progress, file=sys.stderr,
+                   initial=first, total=len(batches))
         run_loss = []
-        for b in bar:
+        for bi in bar:
+            b = batches[bi]
             batch = _to_device(collate([examples[i] for i in b], encoder.pad_id, layer_labels), accelerator.device)
             with accelerator.autocast():
                 loss, parts = _loss(model, batch, tc.relation_loss_weight)
@@ -192,21 +229,23 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
             run_loss.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(run_loss[-50:]):.4f}")
             step += 1
+            if tc.checkpoint_minutes and time.time() - last_save > 60 * tc.checkpoint_minutes:
+                save_resume_state(last_dir, accelerator.unwrap_model(model), tokenizer, optimizer, scheduler, cfg,
+                                  {"epoch": epoch, "batch": bi + 1, "step": step, "best": best, "history": history,
+                                   "best_metrics": best_metrics})
+                last_save = time.time()
             if tc.max_steps and step >= tc.max_steps:
+                stop = True
                 break
             if tc.time_limit_minutes and time.time() - t0 > 60 * tc.time_limit_minutes:
                 log(f"time limit of {tc.time_limit_minutes} min reached at step {step}")
+                stop = True
                 break
         epoch_time = time.time() - te
         entry: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(run_loss)) if run_loss else None, "seconds": round(epoch_time, 1)}
         unwrapped = accelerator.unwrap_model(model)
         if dev_sets:
-            ex = Extractor.from_model(unwrapped, tokenizer)
-            dev_metrics = {}
-            for name, docs in dev_sets:
-                preds = predict_documents(ex, docs, tc.eval_batch_windows)
-                dev_metrics[name] = score(docs, preds, schema)
-            sel = float(np.mean([selection_score(m) for m in dev_metrics.values()]))
+            sel, dev_metrics = evaluate_dev()
             entry["dev_selection"] = sel
             entry["dev"] = {k: _summary(v) for k, v in dev_metrics.items()}
         else:
@@ -216,7 +255,14 @@ def train(cfg: TrainConfig, log=print) -> dict[str, Any]:
         if sel > best:
             best, best_metrics = sel, dev_metrics
             save_checkpoint(unwrapped, tokenizer, best_dir, cfg, tc.save_dtype)
-        if (tc.max_steps and step >= tc.max_steps) or (tc.time_limit_minutes and time.time() - t0 > 60 * tc.time_limit_minutes):
+        finished = bi + 1 >= len(batches) if len(batches) else True
+        # the position after this epoch: the next epoch, or the rest of this one when stopped early
+        pos = {"epoch": epoch + 1, "batch": 0} if finished and not stop else {"epoch": epoch, "batch": (bi + 1) if len(batches) else 0}
+        if tc.checkpoint_minutes:
+            save_resume_state(last_dir, unwrapped, tokenizer, optimizer, scheduler, cfg,
+                              {**pos, "step": step, "best": best, "history": history, "best_metrics": best_metrics})
+            last_save = time.time()
+        if stop:
             break
     metrics = {
         "best_dev_selection": best, "history": history, "dev": best_metrics,
