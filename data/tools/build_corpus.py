@@ -4,8 +4,8 @@
 
 Splits are by article and deterministic. ``data/splits.json`` pins the split of
 every article it names: corpus v1's (as first dealt, so the v1 test articles stay
-in test) and the v2 articles (as proposed by data/tools/select_articles.py).
-An article it does not name is dealt as v1 was: grouped by source (Fars vs.
+in test). A v2 article takes the split in its ``meta.split`` (proposed by
+data/tools/select_articles.py, carried by the pre-annotation). Any other article is dealt as v1 was: grouped by source (Fars vs.
 Hamshahri/Radio Farda) and topic and dealt round-robin. The seed article always
 goes to test. Any article whose text is in ../shared/holdout stops the build, and
 so does a pre-annotated article (``meta.pre_annotated``) that no annotator has
@@ -77,9 +77,13 @@ def main() -> int:
     splits = {"train": [], "dev": [], "test": [seed]}
     pins = json.loads(SPLITS.read_text(encoding="utf-8")) if SPLITS.exists() else {}
     for d in sorted(docs, key=lambda d: d["id"]):
-        if d["id"] in pins:
-            splits[pins[d["id"]]].append(d)
-    docs = [d for d in docs if d["id"] not in pins]
+        s = pins.get(d["id"]) or d["meta"].get("split")
+        if s is not None and s not in splits:
+            print(f"{d['meta']['batch']} {d['id']}: unknown split {s!r}", file=sys.stderr)
+            return 1
+        if s:
+            splits[s].append(d)
+    docs = [d for d in docs if not (pins.get(d["id"]) or d["meta"].get("split"))]
     by_source = collections.defaultdict(lambda: collections.defaultdict(list))
     for d in sorted(docs, key=lambda d: d["id"]):
         src, topic = group(d)
