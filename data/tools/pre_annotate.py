@@ -1,6 +1,6 @@
 """Model predictions → the surface-string form annotators correct (anchor.py's input), per batch.
 
-    python data/tools/pre_annotate.py runs/pool.pred.jsonl data/annotations/v2-selection.tsv -o data/annotations/v2
+    python data/tools/pre_annotate.py runs/pool.pred.jsonl data/annotations/v2/selection.tsv -o data/annotations/v2
     python data/tools/pre_annotate.py --diff data/annotations/v2/batch-6.model.jsonl data/annotations/batch-6.jsonl
 
 Writes, for every group of the selection TSV (select_articles.py's ``group`` column):
@@ -13,7 +13,8 @@ Writes, for every group of the selection TSV (select_articles.py's ``group`` col
   ``guide_version: "1.1"``, the proposed ``split`` and the selection ``reason``.
   This is the file an annotator copies to ``data/annotations/batch-K.src.jsonl`` and corrects.
 - ``OUT/batch-K.model.jsonl``: the model's predictions for those articles as they came
-  (offsets and scores), kept unchanged to measure what annotators changed (``--diff``).
+  (entities and relations with offsets and scores; the text is in the ``.pre.src.jsonl``),
+  kept unchanged to measure what annotators changed (``--diff``).
 - ``OUT/agree-A.src.jsonl`` and ``OUT/agree-B.src.jsonl``: the agreement articles with their
   text, no entities and no relations, ``meta.pre_annotated: false`` (annotated twice,
   independently, from scratch).
@@ -108,7 +109,7 @@ def cmd_build(a) -> int:
             meta = {"pre_annotated": True, "model_version": mv, "guide_version": "1.1", "split": r["split"],
                     "reason": r["reason"]}
             src.append(to_src(p, meta))
-            model.append(p)
+            model.append({"id": p["id"], "entities": p["entities"], "relations": p["relations"]})
         write(out / f"{g}.pre.src.jsonl", src, a.force)
         write(out / f"{g}.model.jsonl", model, a.force)
     print({g: len(rs) for g, rs in sorted(groups.items())}, file=sys.stderr)

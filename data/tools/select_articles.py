@@ -8,23 +8,29 @@ Two stages, both deterministic (no randomness; ties broken by article id):
     # 2. the shipped model on the pool (a few articles a second on a free CPU)
     goftar predict runs/pool.jsonl -o runs/pool.pred.jsonl --no-progress
     # 3. the selection: greedy over category need, uncertainty and quote density
-    python data/tools/select_articles.py select runs/pool.pred.jsonl -o data/annotations/v2-selection.tsv
+    python data/tools/select_articles.py select runs/pool.pred.jsonl -o data/annotations/v2/selection.tsv
 
 Stage 1. The pool is every raw article (``raw_articles.articles()``: Fars News, Hamshahri,
-Radio Farda; ../shared/holdout excluded there) that is not yet in a batch
-(``data/annotations/batch-*.src.jsonl``), has 400–4,500 characters (``--min-chars``/``--max-chars``) and at least
+Radio Farda; ../shared/holdout excluded there) that is not in corpus v1
+(``data/splits.json``), has 400–4,500 characters (``--min-chars``/``--max-chars``) and at least
 ``--min-cues`` speech cues (``SPEECH`` below: «گفت:», «افزود:», «با بیان اینکه» …).
 Each article's *expected sector spans per category* are counted with a lexicon made
 from corpus v1's own gold SECTOR spans (normalised surface → its majority category)
-plus the guide's table words. The pool is ranked by
-``need-weighted category hits + 0.5 · speech cues`` and cut at ``--size``.
+plus the guide's table words (raw hit counts rank the pool). The pool is ranked by
+``need-weighted category hits + 0.5 · speech cues`` and cut at ``--size``; then every
+other candidate (any length) with ≥ 2 expected spans of a scarce category (``--always``,
+default MINING: the raw sets hold few mining articles) is appended.
 
 Stage 2 (select). From the model's predictions on the pool, per article:
   - ``task_score``: the lowest confidence over its QUOTE spans and said_by links
     (the Label Studio task score of issue 10; 1.0 when the model finds no quote);
   - ``margin``: mean over QUOTE/SECTOR/ROLE spans and said_by/role_of/topic links of
     ``|2·score − 1|`` (low = unsure);
-  - predicted SECTOR spans per category and predicted QUOTE count.
+  - predicted SECTOR spans per category and predicted QUOTE count;
+  - expected SECTOR spans per category from the lexicon, each hit weighted by that word's
+    precision in v1 (the share of its occurrences in the v1 texts that annotators made a
+    SECTOR; 0.3 for table-only words): the model never predicts some categories (POLITICS,
+    SECURITY_DEFENSE, TECHNOLOGY), so it alone cannot steer coverage.
 Category need starts from data/counts.json: for each category,
 ``need_train = max(0, TRAIN_AIM − train)`` and ``need_test = max(0, TEST_AIM − test)``,
 with aims above the issue's 40/8 to absorb prediction error. The greedy loop takes, at
@@ -36,12 +42,14 @@ each step, the article with the highest
 need by its counts. Hamshahri/Radio Farda items (title + summary) are capped at
 ``--max-sci2lab`` so most new text is full articles. Each chosen article gets a proposed
 split: articles are assigned to test while the test need of a category they cover is
-open (and test holds fewer than ``--test-share`` of them), then dev (``--dev-share``), else train.
+open, then test is filled to ``--test-share`` of them with articles spread over the rest of the
+list, dev gets every 9th of the others up to ``--dev-share``, the rest is train.
 The first ``--agree`` articles that are full Fars articles with ≥ 3 predicted quotes,
 spread over the list (every k-th), become the agreement set (annotated twice, without
 pre-annotation); they are taken out of the pre-annotated batches.
 
-Output: a TSV with one row per article — id, group (batch-6 … batch-10, agree),
+Output: a TSV with one row per article — id, group (batch-6 … batch-10, dealt round-robin
+in choice order; agree),
 proposed split, reason (the categories it was chosen for, uncertainty, quotes) and the
 figures — and a summary of expected category counts on stderr.
 """
@@ -82,30 +90,14 @@ def norm(s: str) -> str:
 
 
 def used_ids() -> set[str]:
-    out = set()
-    for p in sorted((ROOT / "data" / "annotations").glob("*.src.jsonl")):
-        for line in p.open(encoding="utf-8"):
-            if line.strip():
-                out.add(json.loads(line)["id"])
-    for p in sorted((ROOT / "data" / "annotations").glob("*/*.jsonl")):  # v2 batch folders
-        for line in p.open(encoding="utf-8"):
-            if line.strip():
-                out.add(json.loads(line)["id"])
-    return out
-
-
-def v1_ids() -> set[str]:
-    out = set()
-    for p in sorted((ROOT / "data" / "annotations").glob("batch-[1-5].src.jsonl")):
-        for line in p.open(encoding="utf-8"):
-            if line.strip():
-                out.add(json.loads(line)["id"])
-    return out
+    """Corpus v1's articles (the keys of data/splits.json): excluded from the pool. Only v1 counts, so a
+    rerun after the v2 batches exist reproduces the same pool and selection."""
+    return set(json.loads((ROOT / "data" / "splits.json").read_text(encoding="utf-8")))
 
 
 class Lexicon:
-    def __init__(self, pat: re.Pattern, lex: dict):
-        self.pat, self.lex = pat, lex
+    def __init__(self, pat: re.Pattern, lex: dict, prec: dict):
+        self.pat, self.lex, self.prec = pat, lex, prec
 
     def finditer(self, text: str):
         return self.pat.finditer(text)
@@ -113,23 +105,36 @@ class Lexicon:
 
 def lexicon() -> Lexicon:
     votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    texts = []
     for split in ("train", "dev", "test"):
         for line in (ROOT / "data" / f"{split}.jsonl").open(encoding="utf-8"):
             d = json.loads(line)
+            texts.append(norm(d["text"]))
             for e in d["entities"]:
                 if e["type"] == "SECTOR":
                     votes[norm(e["text"])][e["category"]] += 1
+    gold = {w: sum(c.values()) for w, c in votes.items()}
     for cat, words in TABLE.items():
         for w in words.split():
             votes[norm(w)][cat] += 1
     lex = {w: c.most_common(1)[0][0] for w, c in votes.items() if len(w) >= 2}
     alts = sorted(lex, key=len, reverse=True)
     pat = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, alts)) + r")(?![\w])")
-    return Lexicon(pat, lex)
+    # calibration for the selection: the share of a word's occurrences in the v1 texts that annotators
+    # made a SECTOR («کار», «علمی» occur far more often than they are sectors); 0.3 for table-only words
+    occ = collections.Counter(m.group(1) for t in texts for m in pat.finditer(t))
+    prec = {w: min(1.0, gold[w] / occ[w]) if gold.get(w) and occ[w] else 0.3 for w in lex}
+    return Lexicon(pat, lex, prec)
 
 
-def lexicon_counts(text: str, pat) -> collections.Counter:
-    return collections.Counter(pat.lex[m.group(1)] for m in pat.finditer(norm(text)))
+def lexicon_counts(text: str, lx: Lexicon, calibrated: bool = False) -> collections.Counter:
+    """Lexicon hits per category; ``calibrated``: expected SECTOR spans, each hit weighted by its v1 precision."""
+    if not calibrated:
+        return collections.Counter(lx.lex[m.group(1)] for m in lx.finditer(norm(text)))
+    out: collections.Counter = collections.Counter()
+    for m in lx.finditer(norm(text)):
+        out[lx.lex[m.group(1)]] += lx.prec[m.group(1)]
+    return collections.Counter({c: round(v) for c, v in out.items() if round(v) > 0})
 
 
 def need() -> tuple[dict, dict]:
@@ -154,10 +159,20 @@ def cmd_pool(a) -> int:
         score = sum(w[c] * min(n, 10) for c, n in lc.items()) + 0.5 * min(cues, 12)
         rows.append((-score, k))
     rows.sort()
+    keep = [k for _, k in rows[: a.size]]
+    # scarce categories: every candidate with ≥ 2 expected spans of them, whatever its length or rank
+    for k in sorted(arts):
+        t = arts[k]["text"]
+        if k in used or k in keep or len(t) < a.min_chars or len(SPEECH.findall(t)) < a.min_cues:
+            continue
+        lc = lexicon_counts(t, pat, calibrated=True)
+        if any(lc.get(c, 0) >= 2 for c in a.always):
+            keep.append(k)
     with open(a.output, "x" if not a.force else "w", encoding="utf-8") as f:
-        for _, k in rows[: a.size]:
+        for k in keep:
             f.write(json.dumps({"id": k, "text": arts[k]["text"]}, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} candidates, wrote the best {min(a.size, len(rows))} to {a.output}", file=sys.stderr)
+    print(f"{len(rows)} candidates, wrote the best {min(a.size, len(rows))} and {len(keep) - min(a.size, len(rows))} "
+          f"for {a.always} to {a.output}", file=sys.stderr)
     return 0
 
 
@@ -170,7 +185,7 @@ def article_figures(p: dict, pat) -> dict:
     ms = [abs(2 * e["score"] - 1) for e in p["entities"] if e["type"] in ("QUOTE", "SECTOR", "ROLE")]
     ms += [abs(2 * r["score"] - 1) for r in p["relations"]]
     pred = collections.Counter(e["category"] for e in p["entities"] if e["type"] == "SECTOR" and e["category"] in CATS)
-    lex = lexicon_counts(p["text"], pat)
+    lex = lexicon_counts(p["text"], pat, calibrated=True)
     cnt = {c: max(pred.get(c, 0), lex.get(c, 0)) for c in CATS}
     del ents
     return {"task_score": round(task, 4), "margin": round(sum(ms) / len(ms), 4) if ms else 1.0,
@@ -228,12 +243,18 @@ def cmd_select(a) -> int:
             split[k] = "test"
             for c in CATS:
                 tneed[c] = max(0, tneed[c] - f["counts"][c])
+    # then fill test to its share with articles spread over the rest of the list (every k-th)
+    rest = [x for x in chosen if x not in split]
+    gap = n_test - len(split)
+    if gap > 0:
+        stride = len(rest) / gap
+        for j in range(gap):
+            split[rest[int(j * stride)]] = "test"
     for i, k in enumerate(x for x in chosen if x not in split):
         split[k] = "dev" if i % 9 == 4 and sum(v == "dev" for v in split.values()) < n_dev else "train"
     group = {k: "agree" for k in agree}
-    per = -(-len(pre) // 5)
-    for i, k in enumerate(pre):
-        group[k] = f"batch-{6 + i // per}"
+    for i, k in enumerate(pre):  # dealt round-robin, so every batch gets a share of the big and the needed articles
+        group[k] = f"batch-{6 + i % 5}"
     out = open(a.output, "x" if not a.force else "w", encoding="utf-8")
     out.write("id\tgroup\tsplit\treason\ttask_score\tmargin\tquotes\texpected_sectors\n")
     for k in chosen:
@@ -249,9 +270,13 @@ def cmd_select(a) -> int:
     print(f"chosen {len(chosen)} ({len(pre)} pre-annotated, {len(agree)} agreement); splits "
           f"{dict(collections.Counter(split.values()))}; quotes predicted {sum(fig[k]['quotes'] for k in chosen)}, "
           f"roles {sum(fig[k]['roles'] for k in chosen)}", file=sys.stderr)
-    print("category\ttrain\tdev\ttest  (v1 gold + expected new)", file=sys.stderr)
+    pr = {s: collections.Counter(c[s]["sector_categories"]) for s in ("train", "dev", "test")}
+    for k in chosen:
+        pr[split[k]].update(fig[k]["pred"])
+    print("category\ttrain\tdev\ttest\t| model only: train\tdev\ttest   (v1 gold + expected new spans)", file=sys.stderr)
     for cc in CATS:
-        print(f"{cc}\t{tot['train'][cc]}\t{tot['dev'][cc]}\t{tot['test'][cc]}", file=sys.stderr)
+        print(f"{cc}\t{tot['train'][cc]}\t{tot['dev'][cc]}\t{tot['test'][cc]}\t| {pr['train'][cc]}\t{pr['dev'][cc]}\t{pr['test'][cc]}",
+              file=sys.stderr)
     return 0
 
 
@@ -264,6 +289,8 @@ def main(argv=None) -> int:
     p.add_argument("--min-cues", type=int, default=2)
     p.add_argument("--min-chars", type=int, default=400)
     p.add_argument("--max-chars", type=int, default=4500, help="longer articles cost an annotator too much")
+    p.add_argument("--always", nargs="*", default=["MINING"],
+                   help="scarce categories: add every candidate with >= 2 expected spans of them (any length)")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     s = sub.add_parser("select")
     s.add_argument("predictions")
