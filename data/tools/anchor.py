@@ -18,7 +18,9 @@ Input: one JSON object per line::
 ``after`` narrows the search to the text that follows the first occurrence
 of the context string (``n`` then counts from there). The text may also be
 given inline with ``"text": ...`` at the top level for articles that are not
-in the raw sets (the seed article).
+in the raw sets (the seed article); for a raw article an inline text must equal
+the raw text. A ``"meta"`` object is merged over the raw article's meta (v2
+batches record ``pre_annotated``, ``corrected_by`` … there).
 
     python data/tools/anchor.py IN.jsonl OUT.jsonl      # then: goftar validate OUT.jsonl
     python data/tools/anchor.py --occurrences ID STRING # list where STRING occurs
@@ -48,8 +50,12 @@ def find(text: str, surface: str, n: int = 1, after: str | None = None) -> int:
 
 
 def anchor(spec: dict, arts: dict) -> dict:
-    text = spec.get("text") or arts[spec["id"]]["text"]
-    meta = spec.get("meta") or (arts.get(spec["id"], {}).get("meta") or {})
+    raw = arts.get(spec["id"])
+    text = spec.get("text") or raw["text"]
+    if raw is not None and spec.get("text") and spec["text"] != raw["text"]:
+        raise ValueError(f"{spec['id']}: inline text differs from the raw article (never edit the text)")
+    # the raw article's meta (source, link, category), then the spec's own keys (pre_annotated, corrected_by …)
+    meta = {**((raw or {}).get("meta") or {}), **(spec.get("meta") or {})}
     ents = []
     for e in spec["entities"]:
         start = find(text, e["text"], int(e.get("n", 1)), e.get("after"))

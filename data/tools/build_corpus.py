@@ -2,10 +2,14 @@
 
     python data/tools/build_corpus.py          # writes data/{train,dev,test}.jsonl and data/counts.json
 
-Splits are by article and deterministic: articles are grouped by source
-(Fars vs. Hamshahri/Radio Farda) and topic, and dealt round-robin so each split
-gets a share of every group. The seed article always goes to test. Any article
-whose text is in ../shared/holdout stops the build.
+Splits are by article and deterministic. ``data/splits.json`` pins the split of
+every article it names: corpus v1's (as first dealt, so the v1 test articles stay
+in test). A v2 article takes the split in its ``meta.split`` (proposed by
+data/tools/select_articles.py, carried by the pre-annotation). Any other article is dealt as v1 was: grouped by source (Fars vs.
+Hamshahri/Radio Farda) and topic and dealt round-robin. The seed article always
+goes to test. Any article whose text is in ../shared/holdout stops the build, and
+so does a pre-annotated article (``meta.pre_annotated``) that no annotator has
+signed off (``meta.corrected_by``): model output never becomes gold by accident.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from raw_articles import SHARED  # noqa: E402
 
 SEED = ROOT / "tests" / "data" / "seed-article.jsonl"
-SPLIT_SIZES = {"test": 18, "dev": 16}  # the rest is train
+SPLIT_SIZES = {"test": 18, "dev": 16}  # for articles without a pin; the rest is train
+SPLITS = ROOT / "data" / "splits.json"
 
 
 def main() -> int:
@@ -48,6 +53,11 @@ def main() -> int:
         print(f"articles annotated twice: {dup}", file=sys.stderr)
         return 1
     bad = 0
+    for d in docs:
+        m = d.get("meta") or {}
+        if m.get("pre_annotated") and not m.get("corrected_by"):
+            print(f"{m['batch']} {d['id']}: pre-annotated but not corrected (no meta.corrected_by)", file=sys.stderr)
+            bad += 1
     for d in docs + [seed]:
         if hashlib.sha256(d["text"].encode()).hexdigest() in held:
             print(f"{d['id']}: text is a holdout article", file=sys.stderr)
@@ -65,6 +75,15 @@ def main() -> int:
     # Per source, interleave topics, then take evenly spaced articles for test and dev,
     # so every split gets its share of each source and a spread of topics.
     splits = {"train": [], "dev": [], "test": [seed]}
+    pins = json.loads(SPLITS.read_text(encoding="utf-8")) if SPLITS.exists() else {}
+    for d in sorted(docs, key=lambda d: d["id"]):
+        s = pins.get(d["id"]) or d["meta"].get("split")
+        if s is not None and s not in splits:
+            print(f"{d['meta']['batch']} {d['id']}: unknown split {s!r}", file=sys.stderr)
+            return 1
+        if s:
+            splits[s].append(d)
+    docs = [d for d in docs if not (pins.get(d["id"]) or d["meta"].get("split"))]
     by_source = collections.defaultdict(lambda: collections.defaultdict(list))
     for d in sorted(docs, key=lambda d: d["id"]):
         src, topic = group(d)
@@ -76,7 +95,7 @@ def main() -> int:
             for pool in pools:
                 if pool:
                     order.append(pool.pop(0))
-        share = len(order) / len(docs)
+        share = len(order) / max(1, len(docs))
         n_test = round((SPLIT_SIZES["test"] - 1) * share)
         n_dev = round(SPLIT_SIZES["dev"] * share)
         step = len(order) / max(n_test + n_dev, 1)
