@@ -13,7 +13,7 @@ editing, every batch is re-anchored with anchor.py and each changed span is
 checked to land on the intended offsets.
 
 Rules checked (the names are the section titles of the report; the guide
-section "Decisions of guide 1.1" of the annotation guide (../shared/ANNOTATION.md, docs/ANNOTATION.md once copied) is the authority):
+section "Decisions of guide 1.1" of the annotation guide (docs/ANNOTATION.md) is the authority):
 
 R1  rank/honorific inside a PER or a ROLE that is only a rank/honorific
 R2  LOC «استان/شهرستان/کشور X» → LOC «X» (not «استان مرکزی»)
