@@ -95,7 +95,7 @@ class Lexicon:
         bare_verb = "(?:" + "|".join(bare + [bare_simple + f"(?:{_SEP1}(?:است|بود))?", present_pat]) + ")"
         # a verb starts a word (an «و» may be glued to it) and ends one
         self.direct = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + verb + r")(?![\w\u200c])[\s\u200c\u200b]*:")
-        self.that = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + verb + r")[\s\u200c\u200b]+(?:که|كه)(?![\w\u200c])")
+        self.that = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + bare_verb + r")[\s\u200c\u200b]+(?:که|كه)(?![\w\u200c])")
         self.bare = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + bare_verb + r")(?![\w\u200c])(?=[\s\u200c\u200b]+[^\s\u200c\u200b.،,:؛!?؟])")
         self.openers = re.compile(r"(?<![\w\u200c])" + _alt(_w(n(o)) for o in data["indirect_openers"]) + r"(?![\w\u200c])")
         self.according = re.compile(r"(?<![\w\u200c])" + _alt(_w(n(o)) for o in data["according"]) + r"(?![\w\u200c])")
@@ -188,6 +188,11 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
             taken.append((m.start(), m.end()))
     verbs.sort()
     openers = [(m.start(), m.end()) for m in lex.openers.finditer(norm, ls, le)]
+    reports = [(m.start(), m.end()) for m in lex.reported.finditer(norm, ls, le)]
+    # where a direct quote without quotation marks must stop: before the next cue of the paragraph
+    # (bare speech verbs and openers do not stop it: they occur inside quotes)
+    later = sorted({v[0] for v in verbs if v[2] == "direct"} | {r[0] for r in reports}
+                   | {m.start() for m in lex.according.finditer(norm, ls, le)})
 
     # subject zones end at the verb; an opener's region inside the zone is cut out of it
     for k, (vs, ve, kind) in enumerate(verbs):
@@ -206,9 +211,9 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
             if dash != -1:
                 ss = dash + 1
         subject = (ss, subj_end)
-        nxt = next((v for v in verbs[k + 1:] if v[2] == "direct"), None)
+        nxt = next((x for x in later if x > ve), None)
         if kind == "direct":
-            region, delim = _direct_region(norm, ve, le, nxt[0] if nxt else None)
+            region, delim = _direct_region(norm, ve, le, nxt)
         else:
             region, delim = (ve, _sentence_end(norm, ve, le)), False
         region = _trim(norm, *region)
@@ -245,10 +250,11 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
             out.append(Cue("according", (m.start(), m.end()), region, subj, False, bool(pro)))
     if not verbs and not openers:
         out.extend(_headline_cues(lex, norm, ls, le))
-    for m in lex.reported.finditer(norm, ls, le):  # «به گزارش …»: narration up to its comma
-        comma = norm.find("،", m.end(), le)
-        end = comma if comma != -1 else m.end()
-        out.append(Cue("source", (m.start(), m.end()), (m.end(), end), (m.end(), end)))
+    for rs, re_ in reports:  # «به گزارش …، …»: narration to the sentence end, or to the next cue in it
+        end = _sentence_end(norm, re_, le)
+        end = min([end] + [x for x in later if x > re_])
+        comma = norm.find("،", re_, end)
+        out.append(Cue("source", (rs, re_), (re_, end), (re_, comma if comma != -1 else end)))
     out.sort(key=lambda c: (c.phrase[0], c.phrase[1]))
     # a quote inside a quote stays inside the outer QUOTE (guide 1.1): drop cues inside a delimited region
     kept: list[Cue] = []

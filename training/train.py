@@ -300,6 +300,68 @@ def save_checkpoint(model, tokenizer, path: Path, cfg: TrainConfig | None = None
     tokenizer.save_pretrained(path)
 
 
+def save_resume_state(path: Path, model, tokenizer, optimizer, scheduler, cfg: TrainConfig, state: dict[str, Any]) -> None:
+    """A resumable checkpoint: weights (float32), optimiser, scheduler, RNG states, position, the config.
+
+    Written to a temporary folder beside ``path`` and moved into place, so a run
+    killed while saving keeps its previous checkpoint.
+    """
+    import shutil
+
+    import torch
+
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    save_checkpoint(model, tokenizer, tmp, cfg, "float32")
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / "optimizer.pt")
+    rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    torch.save(rng, tmp / "rng.pt")
+    (tmp / "trainer_state.json").write_text(json.dumps({**state, "config": cfg.to_dict()}, ensure_ascii=False, indent=1), encoding="utf-8")
+    old = path.with_name(path.name + ".old")
+    if path.exists():
+        if old.exists():
+            shutil.rmtree(old)
+        path.rename(old)
+    tmp.rename(path)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def resume_dir(run: str | Path) -> Path:
+    """The ``last/`` checkpoint of a run folder (or the folder itself), checked for every file a resume needs."""
+    p = Path(run)
+    if (p / "last").is_dir():
+        p = p / "last"
+    missing = [f for f in ("trainer_state.json", "optimizer.pt", "rng.pt", "config.json") if not (p / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{p} is not a resumable checkpoint (missing {', '.join(missing)}); "
+                                f"a run writes RUN_DIR/last every train.checkpoint_minutes")
+    return p
+
+
+def load_resume_state(run: str | Path, model, optimizer, scheduler) -> dict[str, Any]:
+    """Restore weights, optimiser, scheduler and RNG state from :func:`save_resume_state`; returns the position."""
+    import torch
+    from safetensors.torch import load_file
+
+    p = resume_dir(run)
+    state_dict = {}
+    for f in sorted(p.glob("*.safetensors")):
+        state_dict.update(load_file(str(f)))
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{p}: the checkpoint does not fit the model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    opt = torch.load(p / "optimizer.pt", weights_only=False)
+    optimizer.load_state_dict(opt["optimizer"])
+    scheduler.load_state_dict(opt["scheduler"])
+    rng = torch.load(p / "rng.pt", weights_only=False)
+    random.setstate(rng["python"])
+    np.random.set_state(rng["numpy"])
+    torch.set_rng_state(rng["torch"])
+    return json.loads((p / "trainer_state.json").read_text(encoding="utf-8"))
+
+
 def register(sub) -> None:
     p = sub.add_parser("train", help="fine-tune a goftar model from a YAML config")
     p.add_argument("--config", help="YAML training config (configs/default.yaml)")
@@ -314,10 +376,20 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, help="encoder learning rate (the heads use --head-lr)")
     p.add_argument("--head-lr", type=float)
     p.add_argument("--time-limit-minutes", type=float, help="stop, evaluate and save once this much time has passed")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from RUN_DIR/last (its config is used unless --config is given)")
     p.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args) -> int:
+    resume = None
+    if getattr(args, "resume", None):
+        resume = resume_dir(args.resume)
+        if not args.config:
+            saved = json.loads((resume / "trainer_state.json").read_text(encoding="utf-8"))["config"]
+            cfg = TrainConfig.from_dict(saved)
+            metrics = train(cfg, log=lambda s: print(s, file=sys.stderr), resume_from=resume)
+            print(json.dumps({"best_dev_selection": metrics["best_dev_selection"], "checkpoint": str(Path(cfg.train.output_dir) / "best")}))
+            return 0
     cfg = load_config(args.config) if args.config else TrainConfig()
     if args.init_from:
         cfg.model.init_from = args.init_from
@@ -343,6 +415,6 @@ def _cmd_train(args) -> int:
     if not cfg.model.init_from and not args.config:
         print("goftar train: give --config FILE or --init-from CHECKPOINT", file=sys.stderr)
         return 2
-    metrics = train(cfg, log=lambda s: print(s, file=sys.stderr))
+    metrics = train(cfg, log=lambda s: print(s, file=sys.stderr), resume_from=resume)
     print(json.dumps({"best_dev_selection": metrics["best_dev_selection"], "checkpoint": str(Path(cfg.train.output_dir) / "best")}))
     return 0

@@ -1,0 +1,100 @@
+"""The cue lexicon on sentences of each cue form (guide 1.1), and the cue tags the model reads."""
+import numpy as np
+import pytest
+
+from goftar.inference import cues as C
+
+
+def found(text):
+    return [(c.kind, text[c.region[0]:c.region[1]], text[c.subject[0]:c.subject[1]].strip()) for c in C.find_cues(text)]
+
+
+@pytest.mark.parametrize("text, kind, region, subject", [
+    ("وزیر نفت گفت: تولید افزایش می‌یابد.", "direct", "تولید افزایش می‌یابد", "وزیر نفت"),
+    ("وي تصريح كرد: كار داريم.", "direct", "كار داريم", "وي"),  # Arabic ي/ك
+    ("قالیباف خاطرنشان کرد: روابط مهم است.", "direct", "روابط مهم است", "قالیباف"),
+    ("قالیباف خاطر نشان کرد: روابط مهم است.", "direct", "روابط مهم است", "قالیباف"),
+    ("وی ادامه داد: «بازار آرام است».", "direct", "بازار آرام است", "وی"),
+    ("او گفته است: بودجه کافی است.", "direct", "بودجه کافی است", "او"),
+    ("وزیر می‌گوید: صادرات بالاست.", "direct", "صادرات بالاست", "وزیر"),
+    ("وی با بیان اینکه صادرات بالاست، افزود: کار داریم.", "indirect", "صادرات بالاست", "وی"),
+    ("رئیس مجلس با اشاره به اینکه تعرفه‌ها بالاست، تصریح کرد: باید کم شود.", "indirect", "تعرفه‌ها بالاست", "رئیس مجلس"),
+    ("وزیر اعلام کرد که قیمت‌ها ثابت می‌ماند.", "indirect", "قیمت‌ها ثابت می‌ماند", "وزیر"),
+    ("وزیر گفت قیمت‌ها ثابت می‌ماند.", "indirect", "قیمت‌ها ثابت می‌ماند", "وزیر"),
+    ("به گفته وزیر، قیمت‌ها ثابت می‌ماند.", "according", "قیمت‌ها ثابت می‌ماند", "وزیر"),
+    ("به گفته وی قیمت‌ها ثابت می‌ماند.", "according", "قیمت‌ها ثابت می‌ماند", "وی"),
+    ("رئیس پارلمان بلاروس: ضرورت توسعه روابط", "headline", "ضرورت توسعه روابط", "رئیس پارلمان بلاروس"),
+])
+def test_each_cue_form(text, kind, region, subject):
+    hits = [h for h in found(text) if h[0] == kind]
+    assert hits, found(text)
+    assert hits[0][1] == region
+    assert hits[0][2] == subject
+
+
+def test_headline_segments_are_separate_quotes():
+    t = "سرلشکر سلامی: امروز جهان را می‌بینیم | فردا فضا را"
+    assert [r for k, r, _ in found(t) if k == "headline"] == ["امروز جهان را می‌بینیم", "فردا فضا را"]
+
+
+@pytest.mark.parametrize("text", [
+    "رویترز گزارش داد: قیمت نفت بالا رفت.",
+    "آسوشیتدپرس نوشت: قیمت نفت بالا رفت.",
+    "این سایت خبری افزود: قیمت نفت بالا رفت.",
+])
+def test_outlets_are_sources_not_speakers(text):
+    kinds = [k for k, _, _ in found(text)]
+    assert "source" in kinds and "direct" not in kinds and "indirect" not in kinds
+
+
+@pytest.mark.parametrize("text", [
+    "وزیر هشدار داد که قیمت‌ها بالا می‌رود",  # «هشدار داد» is a cue only with a colon
+    "او خواستار شد قیمت‌ها ثابت بماند.",
+    "دیدار و گفتوگو کرد.",  # «گفت» inside «گفتوگو» is no verb
+    "کد خبر: ۱۲۳۴",  # a label line, not a headline speaker
+])
+def test_non_quotes(text):
+    assert [k for k, _, _ in found(text) if k != "source"] == []
+
+
+def test_report_and_dateline_do_not_hide_the_speaker():
+    t = "به گزارش خبرگزاری فارس، رحیم زارع اظهار داشت: کار داریم."
+    assert found(t)[-1] == ("direct", "کار داریم", "رحیم زارع")
+    t2 = "خبرگزاری فارس- معاون استاندار گفت: کار داریم."
+    assert ("direct", "کار داریم", "معاون استاندار") in found(t2)
+
+
+def test_quote_inside_quote_stays_inside():
+    t = "نماینده گفت: «رئیس‌جمهور گفت: صبر کنید». سپس رفت."
+    assert [r for k, r, _ in found(t) if k == "direct"] == ["رئیس‌جمهور گفت: صبر کنید"]
+
+
+def test_pronoun_and_dropped_subjects_are_flagged():
+    assert [c.pronoun for c in C.find_cues("وی افزود: کار داریم.")] == [True]
+    assert [c.pronoun for c in C.find_cues("قالیباف افزود: کار داریم.")] == [False]
+
+
+def test_offsets_point_into_the_original_text():
+    t = "وزير نفت گفت: «توليد افزايش مي‌يابد»."
+    (c,) = C.find_cues(t)
+    assert t[c.region[0]:c.region[1]] == "توليد افزايش مي‌يابد"
+
+
+def test_char_and_token_tags():
+    t = "وزیر گفت: کار داریم."
+    tags = C.char_tags(t)
+    name = {i: n for i, n in enumerate(C.CUE_TAGS)}
+    assert name[tags[0]] == "subject" and name[tags[t.index("گفت")]] == "direct_phrase"
+    assert name[tags[t.index("کار")]] == "direct_region" and name[tags[len(t) - 1]] == "none"
+    offsets = np.array([[0, 4], [5, 8], [10, 13], [14, 19], [19, 20]])
+    assert [name[x] for x in C.token_tags(t, offsets)] == ["subject", "direct_phrase", "direct_region", "direct_region", "none"]
+
+
+def test_lexicon_errors_name_the_file(tmp_path):
+    bad = tmp_path / "cues.yaml"
+    bad.write_text("simple_verbs: [گفت\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cues.yaml"):
+        C.Lexicon.from_yaml(bad)
+    bad.write_text("simple_verbs: [گفت]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks"):
+        C.Lexicon.from_yaml(bad)
