@@ -55,8 +55,18 @@ class OnnxRunner:
         so = session_options(threads)
         providers = ["CPUExecutionProvider"]
         off = list(disabled_optimizers or [])
-        self.windows = ort.InferenceSession(str(windows_path), so, providers=providers, disabled_optimizers=off)
-        self.relations = ort.InferenceSession(str(relations_path), so, providers=providers, disabled_optimizers=off)
+
+        def session(p):
+            try:
+                return ort.InferenceSession(str(p), so, providers=providers, disabled_optimizers=off)
+            except Exception as exc:  # a damaged graph: name the file, in one line
+                from .errors import ModelError
+
+                raise ModelError(f"{p}: cannot load this ONNX graph ({str(exc).splitlines()[0][:200]}); "
+                                 f"re-run `goftar export`") from None
+
+        self.windows = session(windows_path)
+        self.relations = session(relations_path)
         self.outputs = list(outputs)
         # exports from before the csum input compute the cumulative sum inside the graph (once per chunk)
         self.relations_take_csum = "csum" in {i.name for i in self.relations.get_inputs()}
