@@ -49,6 +49,7 @@ Conventions (the same in every format, so data round-trips):
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -1248,6 +1249,9 @@ def convert(
         if not Path(p).exists():
             raise FormatError(f"{p}: no such file or folder")
     out_fmt = _canonical(to_format) or _output_format(Path(output))
+    from .io import refuse_input_as_output
+
+    refuse_input_as_output(paths, output)  # before any reader or writer opens anything
     report = ConversionReport()
     # Resolve every input's format before writing anything, so a wrong name fails fast.
     readers = [iter_documents(p, from_format, layer=layer, warnings=report.warnings) for p in paths]
@@ -1264,7 +1268,17 @@ def convert(
                 seen.add(item.id)
                 yield item
 
-    report.documents = write_documents(documents(), output, out_fmt, layer=layer, warnings=report.warnings)
+    if out_fmt == "brat" or Path(output).is_dir():
+        report.documents = write_documents(documents(), output, out_fmt, layer=layer, warnings=report.warnings)
+        return report
+    # a file: written beside the target and moved into place, so a failed run leaves an existing file as it was
+    tmp = Path(output).with_name(f".{Path(output).name}.converting")
+    try:
+        report.documents = write_documents(documents(), tmp, out_fmt, layer=layer, warnings=report.warnings)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return report
 
 

@@ -110,6 +110,9 @@ def validate_files(paths: Iterable[str | Path], schema: Schema | None = None) ->
     n = 0
     for path in paths:
         ids: dict[str, int] = {}
+        if not Path(path).is_file():  # report it and check the other files
+            out.append(f"{path}: {'is a folder, not a JSONL file' if Path(path).is_dir() else 'no such file'}")
+            continue
         for lineno, doc in iter_jsonl(path):
             n += 1
             if isinstance(doc, DocumentError):
