@@ -235,12 +235,13 @@ class Document:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
-def iter_json_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str, Any]]:
+def iter_json_lines(path: str | Path, encoding: str = "utf-8", check_unicode: bool = True) -> Iterator[tuple[int, str, Any]]:
     """Yield ``(line_number, "file:line", object)`` for each non-blank line of a JSON-lines file.
 
     A line that is not valid text in ``encoding``, not JSON, or that spells
     an unpaired surrogate (``"\\ud800"``) yields a :class:`DocumentError` as its
     object, saying where and what, so callers can report it and go on.
+    ``check_unicode=False`` leaves surrogates to the caller's own record check.
     """
     path = Path(path)
     with open(path, "rb") as f:
@@ -250,7 +251,7 @@ def iter_json_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple
             where = f"{path}:{lineno}"
             try:
                 obj = json.loads(raw.decode(encoding))
-                problem = unicode_problem(obj, "line") if b"\\u" in raw.lower() else None
+                problem = unicode_problem(obj, "line") if check_unicode and b"\\u" in raw.lower() else None
                 yield lineno, where, DocumentError(f"{where}: {problem}") if problem else obj
             except UnicodeDecodeError as exc:
                 yield lineno, where, DocumentError(f"{where}: invalid {encoding} at byte {exc.start} of the line")

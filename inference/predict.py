@@ -173,7 +173,7 @@ class Inputs:
     def _read_json(self, path: Path) -> Iterator[Document]:
         value = self._json_array(path)
         if value is None:
-            for lineno, where, obj in iter_json_lines(path, self.encoding):
+            for lineno, where, obj in iter_json_lines(path, self.encoding, check_unicode=False):
                 yield self._record(obj, where, f"{path.stem}:{lineno}")
             return
         self._json_cache.pop(path, None)

@@ -104,7 +104,8 @@ def _type_name(t) -> str:
     origin = getattr(t, "__origin__", None)
     args = [a for a in getattr(t, "__args__", ()) if a is not type(None)]
     if origin is list:
-        return f"a list of {_type_name(args[0])}s" if args else "a list"
+        plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
+        return f"a list of {plural.get(args[0], _type_name(args[0]))}" if args else "a list"
     if origin is dict or t is dict:
         return "a mapping"
     if args and type(None) in getattr(t, "__args__", ()):
