@@ -223,6 +223,8 @@ def check_model_folder(path: str | Path, backend: str = "auto", precision: str =
                          f"no 'onnx' section). Export it first: goftar export --model {path} --out {path}-onnx")
     check_tokenizer(path)
     if backend == "onnx":
+        if precision not in ("int8", "fp32"):
+            raise ValueError(f"precision must be one of ('int8', 'fp32'), not {precision!r}")
         check_onnx(path, cfg, precision)
     elif is_export and not any((path / f).exists() for f in ("model.safetensors", "model.safetensors.index.json")):
         raise ModelError(f"{path}: an ONNX export without torch weights; use --backend onnx (or auto)")
