@@ -112,6 +112,13 @@ class Extractor:
 
     def __init__(self, runner: Runner, tokenizer, config: dict[str, Any]):
         self.runner = runner
+        try:  # runners written before the csum argument take four
+            import inspect
+
+            params = inspect.signature(runner.run_relations).parameters
+            self._runner_takes_csum = "csum" in params or any(p.kind == p.VAR_POSITIONAL for p in params.values())
+        except (TypeError, ValueError):
+            self._runner_takes_csum = True
         self.tokenizer = tokenizer
         self.config = config
         self.schema = Schema.from_dict(config["schema"])
@@ -340,8 +347,9 @@ class Extractor:
             h32 = np.ascontiguousarray(hidden, dtype=np.float32)
             csum = span_cumsum(h32)  # once per document, not once per chunk
             # pairs in chunks: memory stays bounded on very long documents
+            extra = (csum,) if self._runner_takes_csum else ()
             logits = np.concatenate([
-                self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK], csum)
+                self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK], *extra)
                 for c in range(0, len(index), PAIR_CHUNK)
             ])
             for name, hi, ti, score in decide_relations(

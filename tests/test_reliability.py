@@ -644,3 +644,14 @@ def test_quotes_view_is_not_quotes_times_persons(monkeypatch):
     view = quotes.quotes_view(doc)
     assert len(view) == n and view[7]["speaker_name"] == "نام7 فامیل7"
     assert calls[0] < 10 * n  # was n × n
+
+
+def test_progress_shows_a_total(model_dir, tmp_path, capfd):
+    folder = tmp_path / "arts"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"a{i}.txt").write_text(TEXTS[i], encoding="utf-8")
+    src = _jsonl(tmp_path / "in.jsonl", _docs(2))
+    assert main(["predict", "--model", str(model_dir), str(folder), str(src), "-o", str(tmp_path / "o.jsonl")]) == 0
+    err = capfd.readouterr().err
+    assert "5/5 [" in err  # a total, so tqdm shows an ETA
