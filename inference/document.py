@@ -11,13 +11,122 @@ point into the caller's original string.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .errors import InputError
 
-class DocumentError(ValueError):
+
+class DocumentError(InputError):
     """A document that cannot be read; the message says where (file:line)."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unicode_problem(value: Any, name: str = "text") -> str | None:
+    """Where ``value`` (a string, or JSON data holding strings) has an unpaired surrogate, else None.
+
+    JSON may spell them (``"\\ud800"``) and Python strings may hold them, but
+    they are not text: no UTF-8 file can store them and tokenizers reject them.
+
+    >>> unicode_problem("ab" + chr(0xD800) + "c")
+    'text: unpaired surrogate U+D800 at offset 2'
+    """
+    if isinstance(value, str):
+        m = _SURROGATE.search(value)
+        return f"{name}: unpaired surrogate U+{ord(m.group()):04X} at offset {m.start()}" if m else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            p = unicode_problem(k, f"{name} key") or unicode_problem(v, f"{name}.{k}" if isinstance(k, str) else name)
+            if p:
+                return p
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            p = unicode_problem(v, f"{name}[{i}]")
+            if p:
+                return p
+    return None
+
+
+def _str_or_int(v: Any) -> bool:
+    return isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _num_or_none(v: Any) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def record_problem(obj: Any) -> str | None:
+    """What is wrong with an input record ``{"id", "text", "meta"}`` (None when nothing is).
+
+    ``text`` a string, ``id`` a string or an integer, ``meta`` an object (or
+    absent), no unpaired surrogates; other fields are not read.
+    """
+    if not isinstance(obj, dict):
+        return f"expected an object with a string 'text', got {_json_type(obj)}"
+    if not isinstance(obj.get("text"), str):
+        return "expected an object with a string 'text'" + (f" (text is {_json_type(obj['text'])})" if "text" in obj else "")
+    if "id" in obj and not _str_or_int(obj["id"]):
+        return f"id: expected a string or an integer, got {_json_type(obj['id'])}"
+    if obj.get("meta") is not None and not isinstance(obj["meta"], dict):
+        return f"meta: expected an object, got {_json_type(obj['meta'])}"
+    for key in ("id", "text", "meta"):
+        p = unicode_problem(obj.get(key), key)
+        if p:
+            return p
+    return None
+
+
+def _json_type(v: Any) -> str:
+    return "null" if v is None else {"bool": "boolean", "int": "number", "float": "number", "str": "string",
+                                      "list": "array", "dict": "object"}.get(type(v).__name__, type(v).__name__)
+
+
+def _check_fields(d: dict[str, Any]) -> str | None:
+    """The first field of a document object whose JSON type is wrong, said as ``field: expected …, got …``."""
+    got = _json_type
+
+    if "id" in d and not _str_or_int(d["id"]):
+        return f"id: expected a string or an integer, got {got(d['id'])}"
+    for key, want, ok in (("meta", "an object", lambda v: v is None or isinstance(v, dict)),
+                          ("entities", "an array", lambda v: v is None or isinstance(v, list)),
+                          ("relations", "an array", lambda v: v is None or isinstance(v, list)),
+                          ("quotes", "an array", lambda v: v is None or isinstance(v, list)),
+                          ("error", "a string", lambda v: v is None or isinstance(v, str))):
+        if key in d and not ok(d[key]):
+            return f"{key}: expected {want}, got {got(d[key])}"
+    for i, e in enumerate(d.get("entities") or []):
+        if not isinstance(e, dict):
+            return f"entities[{i}]: expected an object, got {got(e)}"
+        for k, ok, want in (("id", _str_or_int, "a string"), ("type", lambda v: isinstance(v, str), "a string"),
+                            ("start", _int, "an integer"), ("end", _int, "an integer")):
+            if k not in e:
+                return f"entities[{i}]: missing {k!r}"
+            if not ok(e[k]):
+                return f"entities[{i}].{k}: expected {want}, got {got(e[k])}"
+        for k in ("category", "text"):
+            if e.get(k) is not None and not isinstance(e[k], str):
+                return f"entities[{i}].{k}: expected a string, got {got(e[k])}"
+        if not _num_or_none(e.get("score")):
+            return f"entities[{i}].score: expected a number, got {got(e['score'])}"
+    for i, r in enumerate(d.get("relations") or []):
+        if not isinstance(r, dict):
+            return f"relations[{i}]: expected an object, got {got(r)}"
+        for k in ("type", "head", "tail"):
+            if k not in r:
+                return f"relations[{i}]: missing {k!r}"
+            if not _str_or_int(r[k]):
+                return f"relations[{i}].{k}: expected a string, got {got(r[k])}"
+        if not _num_or_none(r.get("score")):
+            return f"relations[{i}].score: expected a number, got {got(r['score'])}"
+    return None
 
 
 @dataclass
@@ -66,6 +175,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     quotes: list[dict[str, Any]] | None = None
+    where: str | None = field(default=None, repr=False, compare=False)  # "file:line" it was read from; not written
 
     # -- lookup -------------------------------------------------------
     def entity(self, eid: str) -> Entity:
@@ -83,25 +193,24 @@ class Document:
     # -- (de)serialisation --------------------------------------------
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "") -> "Document":
+        """A Document from its JSON object; any field of the wrong type is a :class:`DocumentError` naming it."""
         prefix = f"{where}: " if where else ""
         if not isinstance(d, dict):
             raise DocumentError(f"{prefix}expected a JSON object, got {type(d).__name__}")
         if "text" not in d or not isinstance(d["text"], str):
             raise DocumentError(f"{prefix}missing string field 'text'")
-        try:
-            ents = [
-                Entity(
-                    id=str(e["id"]), type=str(e["type"]), start=int(e["start"]), end=int(e["end"]),
-                    category=e.get("category"), score=e.get("score"), text=e.get("text"),
-                )
-                for e in d.get("entities", []) or []
-            ]
-            rels = [
-                Relation(type=str(r["type"]), head=str(r["head"]), tail=str(r["tail"]), score=r.get("score"))
-                for r in d.get("relations", []) or []
-            ]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DocumentError(f"{prefix}malformed entity or relation ({exc!r})") from None
+        problem = _check_fields(d) or unicode_problem(d, "record")
+        if problem:
+            raise DocumentError(f"{prefix}{problem}")
+        ents = [
+            Entity(id=str(e["id"]), type=e["type"], start=e["start"], end=e["end"],
+                   category=e.get("category"), score=e.get("score"), text=e.get("text"))
+            for e in d.get("entities") or []
+        ]
+        rels = [
+            Relation(type=str(r["type"]), head=str(r["head"]), tail=str(r["tail"]), score=r.get("score"))
+            for r in d.get("relations") or []
+        ]
         return cls(
             id=str(d.get("id", "")), text=d["text"], entities=ents, relations=rels,
             meta=dict(d.get("meta") or {}), error=d.get("error"), quotes=d.get("quotes"),
@@ -126,11 +235,13 @@ class Document:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
-def iter_json_lines(path: str | Path) -> Iterator[tuple[int, str, Any]]:
+def iter_json_lines(path: str | Path, encoding: str = "utf-8", check_unicode: bool = True) -> Iterator[tuple[int, str, Any]]:
     """Yield ``(line_number, "file:line", object)`` for each non-blank line of a JSON-lines file.
 
-    A line that is not UTF-8 or not JSON yields a :class:`DocumentError` as
-    its object, saying where and what, so callers can report it and go on.
+    A line that is not valid text in ``encoding``, not JSON, or that spells
+    an unpaired surrogate (``"\\ud800"``) yields a :class:`DocumentError` as its
+    object, saying where and what, so callers can report it and go on.
+    ``check_unicode=False`` leaves surrogates to the caller's own record check.
     """
     path = Path(path)
     with open(path, "rb") as f:
@@ -139,9 +250,11 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, str, Any]]:
                 continue
             where = f"{path}:{lineno}"
             try:
-                yield lineno, where, json.loads(raw.decode("utf-8"))
+                obj = json.loads(raw.decode(encoding))
+                problem = unicode_problem(obj, "line") if check_unicode and b"\\u" in raw.lower() else None
+                yield lineno, where, DocumentError(f"{where}: {problem}") if problem else obj
             except UnicodeDecodeError as exc:
-                yield lineno, where, DocumentError(f"{where}: invalid UTF-8 at byte {exc.start} of the line")
+                yield lineno, where, DocumentError(f"{where}: invalid {encoding} at byte {exc.start} of the line")
             except json.JSONDecodeError as exc:
                 yield lineno, where, DocumentError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}")
 
@@ -171,8 +284,12 @@ def read_jsonl(path: str | Path) -> list[Document]:
 
 
 def write_jsonl(docs: Iterable[Document], path: str | Path) -> int:
+    """Write ``docs`` as JSON lines; into a temporary file moved into place at the end, so a failure
+    (or ``path`` being one of the inputs still read) never truncates an existing file."""
+    from .io import atomic_write
+
     n = 0
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for d in docs:
             f.write(d.to_json() + "\n")
             n += 1

@@ -22,7 +22,8 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, decide_relations, decode_bio
-from .document import Document, Entity, Relation
+from .document import Document, Entity, Relation, record_problem, unicode_problem
+from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
 from .normalize import Normalizer
 from .schema import Schema
@@ -37,7 +38,23 @@ class Runner(Protocol):
 
     def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray, cue_ids: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
-    def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray) -> np.ndarray: ...
+    def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray,
+                      csum: np.ndarray) -> np.ndarray:
+        """``csum`` [T + 1, H] is :func:`span_cumsum` of ``hidden``, computed once per document."""
+        ...
+
+
+def span_cumsum(hidden: np.ndarray) -> np.ndarray:
+    """[T, H] → [T + 1, H] float32, row i the sum of the first i rows of ``hidden``.
+
+    Computed once per document and handed to every chunk of relation pairs, so
+    relation scoring costs O(T + P) rather than O(T × chunks). Summed in float64
+    (then rounded once), so long documents do not accumulate float32 error.
+    """
+    out = np.zeros((hidden.shape[0] + 1, hidden.shape[1]), dtype=np.float32)
+    if hidden.shape[0]:
+        out[1:] = np.cumsum(hidden, axis=0, dtype=np.float64)
+    return out
 
 
 class TorchRunner:
@@ -63,7 +80,7 @@ class TorchRunner:
         self.model.train(was_training)
         return out[0].float().cpu().numpy(), [o.float().cpu().numpy() for o in out[1:]]
 
-    def run_relations(self, hidden, heads, tails, feats):
+    def run_relations(self, hidden, heads, tails, feats, csum):
         torch = self.torch
         was_training = self.model.training
         self.model.eval()
@@ -72,6 +89,7 @@ class TorchRunner:
             out = self.model.relation_logits(
                 torch.as_tensor(hidden, device=dev), torch.as_tensor(heads, device=dev),
                 torch.as_tensor(tails, device=dev), torch.as_tensor(feats, device=dev),
+                csum=torch.as_tensor(csum, device=dev),
             )
         self.model.train(was_training)
         return out.float().cpu().numpy()
@@ -98,6 +116,13 @@ class Extractor:
 
     def __init__(self, runner: Runner, tokenizer, config: dict[str, Any], decode: dict[str, Any] | None = None):
         self.runner = runner
+        try:  # runners written before the csum argument take four
+            import inspect
+
+            params = inspect.signature(runner.run_relations).parameters
+            self._runner_takes_csum = "csum" in params or any(p.kind == p.VAR_POSITIONAL for p in params.values())
+        except (TypeError, ValueError):
+            self._runner_takes_csum = True
         self.tokenizer = tokenizer
         self.config = config
         self.schema = Schema.from_dict(config["schema"])
@@ -121,52 +146,62 @@ class Extractor:
 
     # -- construction ---------------------------------------------------
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "torch", device: str = "cpu", threads: int | None = None,
-                        precision: str = "int8", decode: dict[str, Any] | None = None) -> "Extractor":
+    def from_pretrained(cls, path: str | os.PathLike | None = None, backend: str = "auto", device: str = "cpu", threads: int | None = None,
+                        precision: str = "int8", progress: bool = True, decode: dict[str, Any] | None = None) -> "Extractor":
         """Load a goftar checkpoint folder (default: the shipped goftar-fa-small).
 
-        ``backend="onnx"`` loads an exported folder (``goftar export``) and needs
-        only onnxruntime, tokenizers and numpy; ``precision`` ("int8" or
-        "fp32") picks its graphs. ``threads`` sets the intra-op threads of
-        either backend. ``decode`` overrides the checkpoint's decode settings
-        (``{"aggregation": "first" | "mean", "constrained": True | False, …}``).
+        ``backend="auto"`` (the default) runs a ``goftar export`` folder with
+        onnxruntime and a checkpoint with torch; ``"onnx"`` needs only
+        onnxruntime, tokenizers and numpy; ``precision`` ("int8" or "fp32")
+        picks its graphs. ``threads`` sets the intra-op threads of either
+        backend; ``device`` the torch device. ``progress=False`` keeps
+        transformers' loading bars quiet. ``decode`` overrides the checkpoint's
+        decode settings (``{"aggregation": "first" | "mean" | "token",
+        "constrained": True | False, "quote_anchor": {...}}``).
+
+        The folder is checked first (:func:`goftar.inference.checks.check_model_folder`):
+        config and tokenizer parse, every tensor is there with its shape and
+        dtype, the goftar version is known; a :class:`ModelError` names the
+        file and what is wrong otherwise.
         """
+        from .checks import check_model_folder
+
         if path is None:
             path = Path(os.environ.get("GOFTAR_MODEL", DEFAULT_MODEL))
             if not (path / "config.json").exists():
-                raise FileNotFoundError(
+                raise ModelError(
                     f"the default model is not at {path}. It ships in the repository's models/goftar-fa-small "
                     f"(an installed wheel does not carry it): pass its folder, Extractor.from_pretrained('path/to/goftar-fa-small'), "
                     f"or set GOFTAR_MODEL."
                 )
         path = Path(path)
-        if not (path / "config.json").exists():
-            raise FileNotFoundError(
-                f"{path} is not a goftar checkpoint (no config.json). Train one with "
-                f"`goftar train --config configs/default.yaml`, or load the shipped model with Extractor.from_pretrained()."
-            )
-        if backend == "onnx":
+        if backend not in ("auto", "torch", "onnx"):
+            raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', not {backend!r}")
+        kind = check_model_folder(path, backend=backend, precision=precision)
+        if kind == "onnx":
+            if device != "cpu":
+                raise ModelError(f"{path}: the onnx backend runs on the CPU; --device {device} needs a torch checkpoint")
             from .onnx_runtime import load_onnx
 
             runner, tokenizer, config = load_onnx(path, threads=threads, precision=precision)
             return cls(runner, tokenizer, config, decode=decode)
-        if backend != "torch":
-            raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         import torch
         from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         from .modeling import GoftarModel
 
         if threads:
             torch.set_num_threads(threads)
-        cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        if cfg.get("model_type") != "goftar":
-            raise ValueError(
-                f"{path} holds a {cfg.get('model_type')!r} model, not a goftar checkpoint. To train goftar on this "
-                f"encoder: GoftarModel.from_encoder({str(path)!r}) or `goftar train` with model.encoder: {path}"
-            )
-        model = GoftarModel.from_pretrained(path).to(device).float().eval()
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        bars = hf_logging.is_progress_bar_enabled()
+        if not progress:
+            hf_logging.disable_progress_bar()
+        try:
+            model = GoftarModel.from_pretrained(path).to(device).float().eval()
+            tokenizer = AutoTokenizer.from_pretrained(path)
+        finally:
+            if bars and not progress:
+                hf_logging.enable_progress_bar()
         return cls.from_model(model, tokenizer, decode=decode)
 
     @classmethod
@@ -212,26 +247,48 @@ class Extractor:
 
     # -- internals ------------------------------------------------------
     def _prepare(self, i: int, item) -> _Pending:
-        doc_id, meta = str(i), {}
+        """One input → a pending document, or a Document with ``error``; never raises."""
+        try:
+            return self._prepare_unchecked(i, item)
+        except Exception as exc:  # a record nobody foresaw must still get its own result
+            doc = item if isinstance(item, Document) else Document(id=str(i), text="")
+            where = doc.where or f"input {i}"
+            return _Pending(i, Document(id=str(doc.id), text="", meta={}, where=doc.where,
+                                        error=f"{where}: cannot process ({type(exc).__name__}: {exc})"), None)
+
+    def _prepare_unchecked(self, i: int, item) -> _Pending:
         if isinstance(item, Document) and item.error:  # a reader already failed on it: pass the error through
             return _Pending(i, item, None)
+        where = f"input {i}"
         if isinstance(item, Document):
-            doc_id, text, meta = item.id or doc_id, item.text, dict(item.meta)
+            where = item.where or where
+            obj = {"id": item.id, "text": item.text, "meta": item.meta}
         elif isinstance(item, dict):
-            doc_id, text, meta = str(item.get("id", doc_id)), item.get("text"), dict(item.get("meta") or {})
+            obj = item
         else:
-            text = item
-        doc = Document(id=doc_id, text=text if isinstance(text, str) else "", meta=meta)
-        if not isinstance(text, str):
-            doc.error = f"input {i}: expected text as a string, got {type(text).__name__}"
-            return _Pending(i, doc, None)
+            obj = {"text": item}
+        problem = record_problem(obj)
+        raw_id = obj.get("id", str(i))
+        doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and not unicode_problem(raw_id) else str(i)
+        if problem:
+            if not isinstance(item, (dict, Document)):
+                problem = f"expected text as a string, got {type(item).__name__}" if not isinstance(item, str) else problem
+            return _Pending(i, Document(id=doc_id, text="", where=where, error=f"{where}: {problem}"), None)
+        text = obj["text"]
+        doc = Document(id=doc_id, text=text, meta=dict(obj.get("meta") or {}), where=where)
         if len(text) > MAX_CHARS:
-            doc.error = f"input {i}: text of {len(text)} characters is over the limit of {MAX_CHARS}"
+            doc.error = f"{where}: text of {len(text)} characters is over the limit of {MAX_CHARS}"
+            doc.text = ""
             return _Pending(i, doc, None)
         if not text.strip():
             doc.quotes = []
             return _Pending(i, doc, None)
-        return _Pending(i, doc, self.encoder.encode(text))
+        try:
+            enc = self.encoder.encode(text)
+        except Exception as exc:
+            doc.error = f"{where}: the tokenizer rejected the text ({type(exc).__name__}: {exc})"
+            return _Pending(i, doc, None)
+        return _Pending(i, doc, enc)
 
     def _flush(self, pending: list[_Pending], batch_size: int, bar) -> Iterator[Document]:
         if not pending:
@@ -251,26 +308,40 @@ class Extractor:
         hidden_of: dict[tuple[int, int], np.ndarray] = {}
         logits_of: dict[tuple[int, int], list[np.ndarray]] = {}
         order = sorted(range(len(rows)), key=lambda j: len(rows[j]))  # length buckets: little padding
+        failed: dict[int, str] = {}
         for b in range(0, len(order), max(1, batch_size)):
             chunk = order[b:b + batch_size]
-            ids, mask = pad_windows([rows[j] for j in chunk], self.encoder.pad_id)
-            if self.cue_features:
-                cue_ids, _ = pad_windows([cue_rows[j] for j in chunk], 0)
-                hidden, logits = self.runner.run_windows(ids, mask, cue_ids)
-            else:
-                hidden, logits = self.runner.run_windows(ids, mask)
-            for r, j in enumerate(chunk):
-                hidden_of[where[j]] = hidden[r]
-                logits_of[where[j]] = [lg[r] for lg in logits]
+            try:
+                self._run_chunk(chunk, rows, cue_rows, where, hidden_of, logits_of)
+            except Exception:  # find the window that fails; the others of the batch go on
+                for j in chunk:
+                    try:
+                        self._run_chunk([j], rows, cue_rows, where, hidden_of, logits_of)
+                    except Exception as exc:
+                        failed.setdefault(where[j][0], f"the network failed on it ({type(exc).__name__}: {exc})")
         for k, p in enumerate(pending):
             if p.enc is not None and p.enc.ids:
                 try:
+                    if k in failed:
+                        raise RuntimeError(failed[k])
                     self._decode(p, hidden_of, logits_of, k)
                 except Exception as exc:  # one bad document must not stop the batch
-                    p.doc.error = f"input {p.index}: {type(exc).__name__}: {exc}"
+                    p.doc.error = f"{p.doc.where or f'input {p.index}'}: {type(exc).__name__}: {exc}"
+                    p.doc.entities, p.doc.relations, p.doc.quotes = [], [], None
             if bar is not None:
                 bar.update(1)
             yield p.doc
+
+    def _run_chunk(self, chunk, rows, cue_rows, where, hidden_of, logits_of) -> None:
+        ids, mask = pad_windows([rows[j] for j in chunk], self.encoder.pad_id)
+        if self.cue_features:
+            cue_ids, _ = pad_windows([cue_rows[j] for j in chunk], 0)
+            hidden, logits = self.runner.run_windows(ids, mask, cue_ids)
+        else:
+            hidden, logits = self.runner.run_windows(ids, mask)
+        for r, j in enumerate(chunk):
+            hidden_of[where[j]] = hidden[r]
+            logits_of[where[j]] = [lg[r] for lg in logits]
 
     def gather(self, enc: Encoding, per_window: dict[int, np.ndarray]) -> np.ndarray:
         """Document-level rows from window-level arrays, each token from its owner window."""
@@ -308,10 +379,12 @@ class Extractor:
         )
         doc.relations = []
         if index:
-            h32 = hidden.astype(np.float32)
+            h32 = np.ascontiguousarray(hidden, dtype=np.float32)
+            csum = span_cumsum(h32)  # once per document, not once per chunk
             # pairs in chunks: memory stays bounded on very long documents
+            extra = (csum,) if self._runner_takes_csum else ()
             logits = np.concatenate([
-                self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK])
+                self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK], *extra)
                 for c in range(0, len(index), PAIR_CHUNK)
             ])
             for name, hi, ti, score in decide_relations(

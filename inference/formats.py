@@ -55,6 +55,7 @@ Conventions (the same in every format, so data round-trips):
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -1042,6 +1043,9 @@ def convert(
     out_fmt = _canonical(to_format) or _output_format(Path(output))
     if as_predictions and out_fmt != "labelstudio":
         raise FormatError(f"--as-predictions writes Label Studio tasks (--to labelstudio), not {out_fmt}")
+    from .io import refuse_input_as_output
+
+    refuse_input_as_output(paths, output)  # before any reader or writer opens anything
     report = ConversionReport()
     # Resolve every input's format before writing anything, so a wrong name fails fast.
     readers = [iter_documents(p, from_format, layer=layer, warnings=report.warnings,
@@ -1059,8 +1063,18 @@ def convert(
                 seen.add(item.id)
                 yield item
 
-    report.documents = write_documents(documents(), output, out_fmt, layer=layer, warnings=report.warnings,
-                                       as_predictions=as_predictions, model_version=model_version)
+    kw = dict(layer=layer, warnings=report.warnings, as_predictions=as_predictions, model_version=model_version)
+    if out_fmt == "brat" or Path(output).is_dir():
+        report.documents = write_documents(documents(), output, out_fmt, **kw)
+        return report
+    # a file: written beside the target and moved into place, so a failed run leaves an existing file as it was
+    tmp = Path(output).with_name(f".{Path(output).name}.converting")
+    try:
+        report.documents = write_documents(documents(), tmp, out_fmt, **kw)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return report
 
 

@@ -92,6 +92,11 @@ class GoftarConfig(PretrainedConfig):
         return Schema.from_dict(self.schema)
 
 
+def span_cumsum(hidden: torch.Tensor) -> torch.Tensor:
+    """[T, H] → [T + 1, H]: row i is the sum of the first i rows (span means in O(1))."""
+    return torch.cat([hidden.new_zeros(1, hidden.shape[-1]), hidden.cumsum(0)], dim=0)
+
+
 class RelationHead(nn.Module):
     """Scores candidate (head, tail) mention pairs: none + one class per relation type.
 
@@ -121,9 +126,15 @@ class RelationHead(nn.Module):
         last = hidden[(end - 1).clamp(min=0)]
         return self.span_proj(torch.cat([first, last, mean], dim=-1))
 
-    def forward(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
-        """hidden [T, H] (one document), heads/tails [P, 2] token ranges, feats [P, F] → logits [P, C]."""
-        csum = torch.cat([hidden.new_zeros(1, hidden.shape[-1]), hidden.cumsum(0)], dim=0)
+    def forward(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor,
+                csum: torch.Tensor | None = None) -> torch.Tensor:
+        """hidden [T, H] (one document), heads/tails [P, 2] token ranges, feats [P, F] → logits [P, C].
+
+        ``csum`` [T + 1, H]: :func:`span_cumsum` of ``hidden``, computed once per
+        document by a caller that scores its pairs in chunks (else each chunk
+        would pay for a sum over the whole document)."""
+        if csum is None:
+            csum = span_cumsum(hidden)
         h = self.span_repr(hidden, csum, heads)
         t = self.span_repr(hidden, csum, tails)
         f = [emb(feats[:, i]) for i, emb in enumerate(self.features)]
@@ -206,8 +217,9 @@ class GoftarModel(PreTrainedModel):
             h = self.dropout(hidden)
         return (hidden, *(self.bio_heads[layer](h) for layer in self.config.layer_labels))
 
-    def relation_logits(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
-        return self.relation_head(hidden, heads, tails, feats)
+    def relation_logits(self, hidden: torch.Tensor, heads: torch.Tensor, tails: torch.Tensor, feats: torch.Tensor,
+                        csum: torch.Tensor | None = None) -> torch.Tensor:
+        return self.relation_head(hidden, heads, tails, feats, csum)
 
 
 AutoConfig.register("goftar", GoftarConfig)

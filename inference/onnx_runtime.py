@@ -55,9 +55,21 @@ class OnnxRunner:
         so = session_options(threads)
         providers = ["CPUExecutionProvider"]
         off = list(disabled_optimizers or [])
-        self.windows = ort.InferenceSession(str(windows_path), so, providers=providers, disabled_optimizers=off)
-        self.relations = ort.InferenceSession(str(relations_path), so, providers=providers, disabled_optimizers=off)
+
+        def session(p):
+            try:
+                return ort.InferenceSession(str(p), so, providers=providers, disabled_optimizers=off)
+            except Exception as exc:  # a damaged graph: name the file, in one line
+                from .errors import ModelError
+
+                raise ModelError(f"{p}: cannot load this ONNX graph ({str(exc).splitlines()[0][:200]}); "
+                                 f"re-run `goftar export`") from None
+
+        self.windows = session(windows_path)
+        self.relations = session(relations_path)
         self.outputs = list(outputs)
+        # exports from before the csum input compute the cumulative sum inside the graph (once per chunk)
+        self.relations_take_csum = "csum" in {i.name for i in self.relations.get_inputs()}
 
     def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         out = self.windows.run(self.outputs, {
@@ -66,13 +78,21 @@ class OnnxRunner:
         })
         return out[0], out[1:]
 
-    def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray) -> np.ndarray:
-        return self.relations.run(["logits"], {
+    def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray,
+                      csum: np.ndarray | None = None) -> np.ndarray:
+        feed = {
             "hidden": np.ascontiguousarray(hidden, dtype=np.float32),
             "heads": np.ascontiguousarray(heads, dtype=np.int64),
             "tails": np.ascontiguousarray(tails, dtype=np.int64),
             "feats": np.ascontiguousarray(feats, dtype=np.int64),
-        })[0]
+        }
+        if self.relations_take_csum:
+            if csum is None:
+                from .extractor import span_cumsum
+
+                csum = span_cumsum(feed["hidden"])
+            feed["csum"] = np.ascontiguousarray(csum, dtype=np.float32)
+        return self.relations.run(["logits"], feed)[0]
 
 
 def load_onnx(path: str | os.PathLike, threads: int | None = None, precision: str = "int8") -> tuple[OnnxRunner, _Tokenizer, dict[str, Any]]:

@@ -159,11 +159,42 @@ class _Resolver:
                 self.topics.setdefault(r.head, []).append(tail)
         self.persons = [e for e in doc.entities if e.type == "PER"]
         self._parts = {e.id: _name_parts(doc.span_text(e)) for e in self.persons}
+        # Who may name the same person, indexed by key, so a quote's speaker costs
+        # O(its candidates), not O(all persons): same key, or one key is a
+        # whole-word prefix / suffix of the other (the rule of _same_person_parts).
+        self._order = {e.id: i for i, e in enumerate(self.persons)}
+        self._by_key: dict[str, list[Entity]] = {}
+        self._by_part: dict[str, list[Entity]] = {}  # key of a proper word prefix or suffix → persons having it
+        for e in self.persons:
+            key, bounds = self._parts[e.id]
+            if not key:
+                continue
+            self._by_key.setdefault(key, []).append(e)
+            for part in self._proper_parts(key, bounds):
+                self._by_part.setdefault(part, []).append(e)
+        self._mentions: dict[str, list[Entity]] = {}
+
+    @staticmethod
+    def _proper_parts(key: str, bounds: frozenset[int]) -> set[str]:
+        return {p for b in bounds if 0 < b < len(key) for p in (key[:b], key[b:])}
 
     def mentions_of(self, per: Entity) -> list[Entity]:
-        """The PER mentions that name the same person as ``per`` (itself included)."""
+        """The PER mentions that name the same person as ``per`` (itself included), in document order."""
+        if per.id in self._mentions:
+            return self._mentions[per.id]
+        key, bounds = self._parts[per.id]
+        cands: dict[str, Entity] = {per.id: per}
+        if key:
+            for p in self._by_key.get(key, []) + self._by_part.get(key, []):
+                cands[p.id] = p
+            for part in self._proper_parts(key, bounds):
+                for p in self._by_key.get(part, []):
+                    cands[p.id] = p
         mine = self._parts[per.id]
-        return [p for p in self.persons if p.id == per.id or _same_person_parts(mine, self._parts[p.id])]
+        out = sorted((p for p in cands.values() if p.id == per.id or _same_person_parts(mine, self._parts[p.id])),
+                     key=lambda p: self._order[p.id])
+        self._mentions[per.id] = out
+        return out
 
     def fullest(self, per: Entity) -> Entity:
         """The longest mention of the person; ties go to the one nearest ``per``."""

@@ -172,7 +172,9 @@ def test_threads_settable_on_both_backends(onnx_tiny, trained_tiny):
 def test_clear_errors(onnx_tiny, trained_tiny, tmp_path):
     from goftar.inference.extractor import Extractor
 
-    with pytest.raises(FileNotFoundError, match="goftar export"):
+    from goftar.inference.errors import ModelError
+
+    with pytest.raises(ModelError, match="goftar export"):
         Extractor.from_pretrained(trained_tiny, backend="onnx")
     with pytest.raises(ValueError, match="precision"):
         Extractor.from_pretrained(onnx_tiny, backend="onnx", precision="int4")
@@ -190,3 +192,36 @@ def test_export_command(trained_tiny, tmp_path):
 
     doc = Extractor.from_pretrained(out, backend="onnx")("قالیباف گفت: روابط تجاری را توسعه می‌دهیم.")[0]
     assert doc.error is None
+
+
+def test_export_folder_recognised_without_backend_and_relation_graph_takes_csum(onnx_tiny, trained_tiny, tmp_path, seed_doc):
+    """`goftar predict --model EXPORT` needs no --backend onnx; the relation graph takes the per-document
+    cumulative sum as an input (computed once, not once per chunk of pairs) and agrees with torch's."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from goftar.inference.extractor import Extractor, span_cumsum
+    from goftar.inference.onnx_runtime import OnnxRunner
+    from goftar.training.cli import main
+
+    ex = Extractor.from_pretrained(onnx_tiny)
+    assert isinstance(ex.runner, OnnxRunner) and ex.runner.relations_take_csum
+    sess = ort.InferenceSession(str(onnx_tiny / "relation.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["hidden", "heads", "tails", "feats", "csum"]
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "s", "text": seed_doc.text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(onnx_tiny), str(src), "-o", str(out), "--no-progress"]) == 0
+    assert "error" not in json.loads(out.read_text(encoding="utf-8"))
+    from goftar.inference.modeling import GoftarModel
+
+    model = GoftarModel.from_pretrained(trained_tiny).float().eval()
+    h = np.random.default_rng(1).normal(size=(30, model.config.encoder["hidden_size"])).astype(np.float32)
+    heads = np.array([[0, 3], [10, 12]], dtype=np.int64)
+    tails = np.array([[20, 29], [1, 2]], dtype=np.int64)
+    feats = np.zeros((2, 7), dtype=np.int64)
+    got = ex.runner.run_relations(h, heads, tails, feats, span_cumsum(h))
+    with torch.inference_mode():
+        want = model.relation_logits(torch.as_tensor(h), torch.as_tensor(heads), torch.as_tensor(tails), torch.as_tensor(feats)).numpy()
+    assert np.allclose(got, want, atol=1e-4)

@@ -15,7 +15,7 @@ Writes, into ``--out``:
   ``--calibration`` articles are given, except the nodes listed under
   ``config.json → onnx.int8.fp32_nodes`` (see :data:`KEEP_FP32`);
 - ``relation.onnx``: the relation head,
-  ``hidden [T, H], heads [P, 2], tails [P, 2], feats [P, 7] → logits [P, 1 + R]``;
+  ``hidden [T, H], heads [P, 2], tails [P, 2], feats [P, 7], csum [T + 1, H] → logits [P, 1 + R]``;
   fp32 for both precisions (well under 1 % of the work; its scores feed
   thresholded decisions);
 - ``tokenizer.json`` (the exact backend tokenizer the torch runtime uses),
@@ -69,6 +69,11 @@ CALIBRATION = [
 # Only matrix products are quantised; the word-embedding Gather stays fp32
 # (quantising it saves file size, not time, and moves every token's input).
 QUANT_OPS = ["MatMul", "Attention"]
+# The relation graph's inputs. ``csum`` [T + 1, H] is the cumulative sum of
+# ``hidden`` (goftar.inference.extractor.span_cumsum), computed once per
+# document: pairs are scored in chunks, and a sum inside the graph was redone
+# over the whole document for every chunk (quadratic on long articles).
+RELATION_INPUTS = ["hidden", "heads", "tails", "feats", "csum"]
 # SmoothQuant's migration strength (alpha), used when real calibration articles
 # are given. On goftar-fa-small (dev articles as calibration, test articles
 # held out) 0.7 lowered the int8 drift (KL of the BIO distributions to fp32)
@@ -92,8 +97,8 @@ def _wrappers(model):
             super().__init__()
             self.m = m
 
-        def forward(self, hidden, heads, tails, feats):
-            return self.m.relation_logits(hidden, heads, tails, feats)
+        def forward(self, hidden, heads, tails, feats, csum):
+            return self.m.relation_logits(hidden, heads, tails, feats, csum=csum)
 
     # eval() on the wrappers themselves: the exporter restores the wrapper's
     # mode afterwards, recursively, and a fresh Module is in training mode.
@@ -124,10 +129,13 @@ def export_onnx(model, out: Path, opset: int = OPSET) -> dict[str, Any]:
     heads = torch.tensor([[0, 2], [3, 4], [5, 9]])
     tails = torch.tensor([[3, 4], [0, 2], [1, 2]])
     feats = torch.zeros(3, 7, dtype=torch.long)
-    torch.onnx.export(relations, (hidden, heads, tails, feats), str(out / "relation.onnx"), dynamo=False,
-                      opset_version=opset, input_names=["hidden", "heads", "tails", "feats"], output_names=["logits"],
+    from goftar.inference.modeling import span_cumsum
+
+    csum = span_cumsum(hidden)  # an input: the runtime computes it once per document, not once per chunk of pairs
+    torch.onnx.export(relations, (hidden, heads, tails, feats, csum), str(out / "relation.onnx"), dynamo=False,
+                      opset_version=opset, input_names=RELATION_INPUTS, output_names=["logits"],
                       dynamic_axes={"hidden": {0: "tokens"}, "heads": {0: "pairs"}, "tails": {0: "pairs"},
-                                    "feats": {0: "pairs"}, "logits": {0: "pairs"}},
+                                    "feats": {0: "pairs"}, "csum": {0: "tokens_plus_one"}, "logits": {0: "pairs"}},
                       do_constant_folding=True)
     return {"outputs": outputs, "hidden_size": H}
 
@@ -305,7 +313,7 @@ def _check(model, out: Path, batches) -> dict[str, Any]:
         heads = torch.tensor([[1, 3], [4, 5], [0, n]])
         tails = torch.tensor([[4, 5], [1, 3], [2, 3]])
         feats = torch.zeros(3, 7, dtype=torch.long)
-        rel_ref = model.relation_logits(h, heads, tails, feats).numpy()
+        rel_ref = model.relation_logits(h, heads, tails, feats).numpy()  # csum computed inside: checks the input too
     report: dict[str, Any] = {"windows": sum(len(i) for i, _ in batches), "tokens": int(sum(m.sum() for _, m in batches))}
     for prec, files in FILES.items():
         s = ort.InferenceSession(str(out / files["windows"]), providers=["CPUExecutionProvider"])
@@ -324,7 +332,10 @@ def _check(model, out: Path, batches) -> dict[str, Any]:
             r[f"argmax_agree_{layer}"] = agree[layer][0] / max(agree[layer][1], 1)
             r[f"max_abs_logits_{layer}"] = worst[layer]
         rs = ort.InferenceSession(str(out / files["relations"]), providers=["CPUExecutionProvider"])
-        rel = rs.run(None, {"hidden": refs[0][0][0], "heads": heads.numpy(), "tails": tails.numpy(), "feats": feats.numpy()})[0]
+        from goftar.inference.extractor import span_cumsum
+
+        rel = rs.run(None, {"hidden": refs[0][0][0], "heads": heads.numpy(), "tails": tails.numpy(), "feats": feats.numpy(),
+                            "csum": span_cumsum(refs[0][0][0])})[0]
         r["max_abs_relation"] = float(np.abs(rel - rel_ref).max())
         report[prec] = r
     return report
@@ -388,7 +399,7 @@ def export(model_dir: str | Path, out_dir: str | Path, keep_fp32: tuple[str, ...
     top = sorted(spread.items(), key=lambda kv: -kv[1])[:5]
     onnx_info = {
         "opset": OPSET, "files": FILES, "inputs": ["input_ids", "attention_mask"], "outputs": info["outputs"],
-        "relation_inputs": ["hidden", "heads", "tails", "feats"], "pad_token_id": pad_id,
+        "relation_inputs": RELATION_INPUTS, "pad_token_id": pad_id,
         "fusion": fused, "disabled_optimizers": DISABLED_OPTIMIZERS,
         "int8": {"method": "onnxruntime.quantization.quantize_dynamic", "weight_type": "QInt8",
                  "per_channel": per_channel, "activations": "uint8, per tensor, computed per call",

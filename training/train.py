@@ -367,20 +367,22 @@ def register(sub) -> None:
     p.add_argument("--config", help="YAML training config (configs/default.yaml)")
     p.add_argument("--init-from", help="continue from a goftar checkpoint folder")
     p.add_argument("--train", nargs="+", help="training files (any format goftar convert reads); replaces data.train unless --keep-original")
-    p.add_argument("--keep-original", action="store_true", help="with --train: keep the config's sources so old skills are kept")
+    p.add_argument("--keep-original", action="store_true", help="with --train: keep the config's sources (without --config: the project's corpus, plus PEYMA/ARMAN when GOFTAR_DATASETS points at them) so old skills are kept")
     p.add_argument("--dev", nargs="+", help="dev files (replace data.dev)")
-    p.add_argument("--output-dir")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--max-steps", type=int)
-    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
+    p.add_argument("--output-dir", help="where checkpoints and metrics go (replaces train.output_dir)")
+    p.add_argument("--epochs", type=int, help="passes over the training data (replaces train.epochs)")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
+    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"], help="accelerate mixed precision (default: the config's)")
     p.add_argument("--lr", type=float, help="encoder learning rate (the heads use --head-lr)")
-    p.add_argument("--head-lr", type=float)
+    p.add_argument("--head-lr", type=float, help="learning rate of the heads")
     p.add_argument("--time-limit-minutes", type=float, help="stop, evaluate and save once this much time has passed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from RUN_DIR/last (its config is used unless --config is given)")
     p.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args) -> int:
+    from .config import KEEP_ORIGINAL_BASE, available_sources, check_paths
+
     resume = None
     if getattr(args, "resume", None):
         resume = resume_dir(args.resume)
@@ -390,9 +392,14 @@ def _cmd_train(args) -> int:
             metrics = train(cfg, log=lambda s: print(s, file=sys.stderr), resume_from=resume)
             print(json.dumps({"best_dev_selection": metrics["best_dev_selection"], "checkpoint": str(Path(cfg.train.output_dir) / "best")}))
             return 0
-    cfg = load_config(args.config) if args.config else TrainConfig()
+    # --keep-original without --config: the project's own recipe for continuing (configs/continue.yaml)
+    base = args.config or (str(KEEP_ORIGINAL_BASE) if args.keep_original else None)
+    cfg = load_config(base) if base else TrainConfig()
     if args.init_from:
         cfg.model.init_from = args.init_from
+    if args.keep_original:
+        cfg.data.train = available_sources(cfg.data.train, log=lambda s: print(s, file=sys.stderr))
+        cfg.data.dev = available_sources(cfg.data.dev, log=lambda s: print(s, file=sys.stderr))
     if args.train:
         new = [SourceConfig(path=p) for p in args.train]
         cfg.data.train = (cfg.data.train + new) if args.keep_original else new
@@ -412,9 +419,10 @@ def _cmd_train(args) -> int:
         cfg.train.time_limit_minutes = args.time_limit_minutes
     if args.mixed_precision:
         cfg.train.mixed_precision = args.mixed_precision
-    if not cfg.model.init_from and not args.config:
+    if not cfg.model.init_from and not base:
         print("goftar train: give --config FILE or --init-from CHECKPOINT", file=sys.stderr)
         return 2
+    check_paths(cfg)
     metrics = train(cfg, log=lambda s: print(s, file=sys.stderr), resume_from=resume)
     print(json.dumps({"best_dev_selection": metrics["best_dev_selection"], "checkpoint": str(Path(cfg.train.output_dir) / "best")}))
     return 0
