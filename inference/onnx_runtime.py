@@ -70,12 +70,16 @@ class OnnxRunner:
         self.outputs = list(outputs)
         # exports from before the csum input compute the cumulative sum inside the graph (once per chunk)
         self.relations_take_csum = "csum" in {i.name for i in self.relations.get_inputs()}
+        self.takes_cues = "cue_ids" in {i.name for i in self.windows.get_inputs()}
 
-    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        out = self.windows.run(self.outputs, {
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray, cue_ids: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        feed = {
             "input_ids": np.ascontiguousarray(input_ids, dtype=np.int64),
             "attention_mask": np.ascontiguousarray(attention_mask, dtype=np.int64),
-        })
+        }
+        if self.takes_cues:  # the speech-cue tags of a model that reads them (all "none" if not given)
+            feed["cue_ids"] = np.ascontiguousarray(np.zeros_like(input_ids) if cue_ids is None else cue_ids, dtype=np.int64)
+        out = self.windows.run(self.outputs, feed)
         return out[0], out[1:]
 
     def run_relations(self, hidden: np.ndarray, heads: np.ndarray, tails: np.ndarray, feats: np.ndarray,

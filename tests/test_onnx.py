@@ -220,7 +220,7 @@ def test_export_folder_recognised_without_backend_and_relation_graph_takes_csum(
     h = np.random.default_rng(1).normal(size=(30, model.config.encoder["hidden_size"])).astype(np.float32)
     heads = np.array([[0, 3], [10, 12]], dtype=np.int64)
     tails = np.array([[20, 29], [1, 2]], dtype=np.int64)
-    feats = np.zeros((2, 7), dtype=np.int64)
+    feats = np.zeros((2, len(model.config.relation_features)), dtype=np.int64)
     got = ex.runner.run_relations(h, heads, tails, feats, span_cumsum(h))
     with torch.inference_mode():
         want = model.relation_logits(torch.as_tensor(h), torch.as_tensor(heads), torch.as_tensor(tails), torch.as_tensor(feats)).numpy()

@@ -81,6 +81,21 @@ RELATION_INPUTS = ["hidden", "heads", "tails", "feats", "csum"]
 SMOOTH_ALPHA = 0.7
 
 
+def window_inputs(config) -> list[str]:
+    """Input names of the window graph: the speech-cue tags too when the model reads them."""
+    return ["input_ids", "attention_mask", "cue_ids"] if getattr(config, "cue_features", False) else ["input_ids", "attention_mask"]
+
+
+def _feed(sess, ids, mask) -> dict:
+    """Inputs of a window graph for calibration and checks (cue tags all "none" when the graph reads them)."""
+    import numpy as np
+
+    feed = {"input_ids": ids, "attention_mask": mask}
+    if "cue_ids" in {i.name for i in sess.get_inputs()}:
+        feed["cue_ids"] = np.zeros_like(ids)
+    return feed
+
+
 def _wrappers(model):
     import torch
 
@@ -89,8 +104,8 @@ def _wrappers(model):
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask):
-            return self.m(input_ids, attention_mask)
+        def forward(self, input_ids, attention_mask, cue_ids=None):
+            return self.m(input_ids, attention_mask, cue_ids)
 
     class Relations(torch.nn.Module):
         def __init__(self, m):
@@ -121,14 +136,16 @@ def export_onnx(model, out: Path, opset: int = OPSET) -> dict[str, Any]:
     mask = torch.ones_like(ids)
     mask[1, 9:] = 0
     outputs = ["hidden", *[f"logits_{layer}" for layer in layers]]
-    dyn = {n: {0: "windows", 1: "length"} for n in ["input_ids", "attention_mask", *outputs]}
-    torch.onnx.export(windows, (ids, mask), str(out / "model.raw.onnx"), dynamo=False, opset_version=opset,
-                      input_names=["input_ids", "attention_mask"], output_names=outputs, dynamic_axes=dyn,
+    inputs = window_inputs(model.config)
+    args = (ids, mask, torch.zeros_like(ids)) if "cue_ids" in inputs else (ids, mask)
+    dyn = {n: {0: "windows", 1: "length"} for n in [*inputs, *outputs]}
+    torch.onnx.export(windows, args, str(out / "model.raw.onnx"), dynamo=False, opset_version=opset,
+                      input_names=inputs, output_names=outputs, dynamic_axes=dyn,
                       do_constant_folding=True)
     hidden = torch.randn(12, H)
     heads = torch.tensor([[0, 2], [3, 4], [5, 9]])
     tails = torch.tensor([[3, 4], [0, 2], [1, 2]])
-    feats = torch.zeros(3, 7, dtype=torch.long)
+    feats = torch.zeros(3, len(model.config.relation_features), dtype=torch.long)
     from goftar.inference.modeling import span_cumsum
 
     csum = span_cumsum(hidden)  # an input: the runtime computes it once per document, not once per chunk of pairs
@@ -187,7 +204,7 @@ def activation_spread(path: Path, batches: list[tuple[Any, Any]]) -> dict[str, f
     acc: dict[str, list[float]] = {}
     for ids, mask in batches:
         real = mask.astype(bool)
-        for name, value in zip(names, sess.run(None, {"input_ids": ids, "attention_mask": mask})):
+        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask))):
             if value.ndim == 3 and value.shape[:2] == real.shape:
                 v = value[real].astype(np.float64)
                 a = acc.setdefault(name, [np.inf, -np.inf, 0.0, 0.0, 0])
@@ -252,7 +269,7 @@ def smooth_graph(src: Path, dst: Path, batches, alpha: float, skip: list[str]) -
     amax: dict[str, Any] = {}
     for ids, mask in batches:
         real = mask.astype(bool)
-        for name, value in zip(names, sess.run(None, {"input_ids": ids, "attention_mask": mask})):
+        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask))):
             if name in wanted:
                 m = np.abs(value[real]).max(0)
                 amax[name] = np.maximum(amax[name], m) if name in amax else m
@@ -312,7 +329,7 @@ def _check(model, out: Path, batches) -> dict[str, Any]:
         n = int(batches[0][1][0].sum())
         heads = torch.tensor([[1, 3], [4, 5], [0, n]])
         tails = torch.tensor([[4, 5], [1, 3], [2, 3]])
-        feats = torch.zeros(3, 7, dtype=torch.long)
+        feats = torch.zeros(3, len(model.config.relation_features), dtype=torch.long)
         rel_ref = model.relation_logits(h, heads, tails, feats).numpy()  # csum computed inside: checks the input too
     report: dict[str, Any] = {"windows": sum(len(i) for i, _ in batches), "tokens": int(sum(m.sum() for _, m in batches))}
     for prec, files in FILES.items():
@@ -320,7 +337,7 @@ def _check(model, out: Path, batches) -> dict[str, Any]:
         worst = {"hidden": 0.0, **{layer: 0.0 for layer in layers}}
         agree = {layer: [0, 0] for layer in layers}
         for (ids, mask), ref in zip(batches, refs):
-            got = s.run(None, {"input_ids": ids, "attention_mask": mask})
+            got = s.run(None, _feed(s, ids, mask))
             real = mask.astype(bool)
             worst["hidden"] = max(worst["hidden"], float(np.abs(got[0] - ref[0])[real].max()))
             for layer, a, b in zip(layers, got[1:], ref[1:]):
@@ -398,7 +415,7 @@ def export(model_dir: str | Path, out_dir: str | Path, keep_fp32: tuple[str, ...
         shutil.copyfile(model_dir / "tokenizer_config.json", out / "tokenizer_config.json")
     top = sorted(spread.items(), key=lambda kv: -kv[1])[:5]
     onnx_info = {
-        "opset": OPSET, "files": FILES, "inputs": ["input_ids", "attention_mask"], "outputs": info["outputs"],
+        "opset": OPSET, "files": FILES, "inputs": window_inputs(model.config), "outputs": info["outputs"],
         "relation_inputs": RELATION_INPUTS, "pad_token_id": pad_id,
         "fusion": fused, "disabled_optimizers": DISABLED_OPTIMIZERS,
         "int8": {"method": "onnxruntime.quantization.quantize_dynamic", "weight_type": "QInt8",
