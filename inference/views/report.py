@@ -117,12 +117,15 @@ def bar_chart(labels: list[str], values: list[int], xlabel: str, color: str = "#
     fig, ax = plt.subplots(figsize=(6.4, 0.34 * len(labels) + 0.9))
     ys = list(range(len(labels)))[::-1]
     ax.barh(ys, values, color=color)
+    # Drawn for a right-to-left reader: names on the right, bars growing leftwards.
+    ax.invert_xaxis()
+    ax.yaxis.tick_right()
     ax.set_yticks(ys, labels)
     ax.set_xlabel(xlabel)
     ax.xaxis.get_major_locator().set_params(integer=True)
     for y, v in zip(ys, values):
-        ax.text(v, y, f" {v}", va="center", fontsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
+        ax.text(v, y, f"{v} ", va="center", ha="right", fontsize=8)
+    ax.spines[["top", "left"]].set_visible(False)
     return _svg(fig)
 
 
@@ -133,7 +136,10 @@ def heat_map(rows: list[str], cols: list[str], values: list[list[int]]) -> str:
     m = np.array(values, dtype=float)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.62 * len(cols) + 2.8), 0.38 * len(rows) + 1.6))
     im = ax.imshow(m, cmap="YlOrRd", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    # Right to left: speakers on the right, the most frequent category first from the right.
+    ax.invert_xaxis()
+    ax.yaxis.tick_right()
+    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(len(rows)), rows)
     top = m.max() if m.size else 0
     for i in range(m.shape[0]):
@@ -141,7 +147,11 @@ def heat_map(rows: list[str], cols: list[str], values: list[list[int]]) -> str:
             if m[i, j]:
                 ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=8,
                         color="white" if m[i, j] > top * 0.6 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="quotes")
+    from matplotlib.ticker import MaxNLocator
+
+    cb = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, location="left", label="شمار نقل‌قول")
+    cb.locator = MaxNLocator(integer=True)
+    cb.update_ticks()
     return _svg(fig)
 
 
@@ -156,7 +166,9 @@ h1 {{ font-size: 1.3rem; margin: 0; }} h2 {{ font-size: 1.1rem; border-bottom: 1
 .figure svg {{ max-width: 100%; height: auto; }}
 table {{ border-collapse: collapse; background: #fff; max-width: 100%; }}
 td, th {{ border-bottom: 1px solid #e3e3e3; padding: 4px 10px; text-align: start; vertical-align: top; overflow-wrap: anywhere; }}
-th {{ background: #f3f3ee; }}
+th {{ background: #f3f3ee; white-space: nowrap; overflow-wrap: normal; }}
+table.speakers {{ width: 100%; }}
+td .chip {{ display: inline-block; white-space: nowrap; margin-bottom: 2px; }}
 .num {{ text-align: end; font-variant-numeric: tabular-nums; }}
 .speaker {{ background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px 14px; margin: 10px 0; }}
 .speaker h3 {{ margin: 0; font-size: 1rem; color: #c2410c; }} .speaker .title {{ color: #7b3fa0; font-weight: normal; }}
@@ -181,7 +193,7 @@ def build_report(docs: list[Document], views: str | None = "views", top: int = 1
     sec = ["<section id='top'><h2>بیشترین نقل‌قول</h2>"]
     head = named[:top]
     if head:
-        sec.append("<div class='figure'>" + bar_chart([c.name[k] for k in head], [len(c.by_speaker[k]) for k in head], "quotes") + "</div>")
+        sec.append("<div class='figure'>" + bar_chart([c.name[k] for k in head], [len(c.by_speaker[k]) for k in head], "شمار نقل‌قول") + "</div>")
         rows = []
         for k in ranked:
             qs = c.by_speaker[k]
@@ -190,7 +202,7 @@ def build_report(docs: list[Document], views: str | None = "views", top: int = 1
             anchor = f"s{ranked.index(k)}"
             rows.append(f"<tr><td><a href='#{anchor}'>{_esc(c.name[k])}</a></td><td>{_esc(c.title.get(k, ''))}</td>"
                         f"<td class='num'>{len(qs)}</td><td class='num'>{len({q['doc_id'] for q in qs})}</td><td>{chips}</td></tr>")
-        sec.append("<table><thead><tr><th>گوینده</th><th>عنوان</th><th>نقل‌قول</th><th>مقاله</th><th>بخش‌ها</th></tr></thead>"
+        sec.append("<table class='speakers'><thead><tr><th>گوینده</th><th>عنوان</th><th>نقل‌قول</th><th>مقاله</th><th>بخش‌ها</th></tr></thead>"
                    "<tbody>" + "".join(rows) + "</tbody></table>")
     else:
         sec.append("<p class='note'>هیچ نقل‌قولی با گویندهٔ شناخته‌شده نیست.</p>")
@@ -215,7 +227,7 @@ def build_report(docs: list[Document], views: str | None = "views", top: int = 1
             sec.append(f"<p class='note'>{label}: در فرادادهٔ مقاله‌ها نیامده است (meta.{field}).</p>")
             continue
         items = sorted(counts.items()) if field == "date" else counts.most_common()
-        sec.append(f"<h3>{label}</h3><div class='figure'>" + bar_chart([k for k, _ in items], [v for _, v in items], "quotes",
+        sec.append(f"<h3>{label}</h3><div class='figure'>" + bar_chart([k for k, _ in items], [v for _, v in items], "شمار نقل‌قول",
                                                                        color="#1f6fb2") + "</div>")
     parts.append("".join(sec) + "</section>")
 
