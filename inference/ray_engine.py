@@ -159,6 +159,7 @@ def predict_dataset(ds, model: str | os.PathLike, backend: str | None = None, pr
     ``record`` is the JSON line ``goftar predict`` writes.
     """
     import ray
+    import ray.data
 
     backend = model_backend(model, backend)
     model_arg = ray.put(pack_model(model, backend, precision)) if ship_model else str(model)
@@ -166,7 +167,8 @@ def predict_dataset(ds, model: str | os.PathLike, backend: str | None = None, pr
         ExtractorWorker,
         fn_constructor_kwargs={"model": model_arg, "backend": backend, "precision": precision,
                                "batch_size": batch_size, "threads": cpus_per_worker},
-        batch_size=docs_per_call, batch_format="numpy", concurrency=num_workers, num_cpus=cpus_per_worker,
+        batch_size=docs_per_call, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=num_workers),
+        num_cpus=cpus_per_worker,
         zero_copy_batch=False,
     )
 
