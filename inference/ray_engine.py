@@ -285,6 +285,10 @@ def predict_ray(inputs: list[str], output: str, model: str | None, backend: str 
     if not ray.is_initialized():
         ray.init(address=ray_address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR")
+    if not progress:
+        import logging
+
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-run INFO lines under --no-progress
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True  # records in input order, as the single-process path writes them
     ctx.enable_progress_bars = bool(progress)

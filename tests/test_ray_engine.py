@@ -139,3 +139,20 @@ def test_engine_ray_without_model_says_what_to_pass(tmp_path):
 
     with pytest.raises(ValueError, match="goftar export"):
         predict_ray([str(tmp_path / "x.jsonl")], str(tmp_path / "o.jsonl"), None)
+
+
+def test_predict_dataset_on_a_users_dataset(ray_cluster, onnx_tiny, articles, tmp_path):
+    """The Python entry point on a Dataset built by the caller (no meta or error columns)."""
+    import ray
+
+    from goftar.inference.ray_engine import predict_dataset
+
+    src = [json.loads(x) for x in articles.read_text(encoding="utf-8").splitlines() if x.endswith("}")]
+    ds = ray.data.from_items([{"id": r["id"], "text": r["text"]} for r in src])
+    rows = predict_dataset(ds, onnx_tiny, batch_size=1, num_workers=2, docs_per_call=2).take_all()
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in src),
+                     encoding="utf-8")
+    want = {json.loads(x)["id"]: x for x in _single(onnx_tiny, [plain], tmp_path / "s.jsonl", batch_size=1)}
+    assert {r["id"]: r["record"] for r in rows} == want
+    assert all(r["error"] == "" for r in rows)
