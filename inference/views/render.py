@@ -161,7 +161,7 @@ def _quote_list(doc: Document) -> str:
             mention = f'<div class="mention">در متن: {_esc(sp["text"])}</div>'
         chips = "".join(
             f'<span class="chip" title="{_esc(s.get("category") or "")}">{_esc(category_label(s.get("category")))}'
-            f' <small>{_esc(s["text"])}</small></span>'
+            f'<small>: {_esc(s["text"])}</small></span>'
             for s in q.get("sectors") or []
         )
         score = f' <small class="score" title="امتیاز نقل‌قول">{_fmt(q.get("score"))}</small>' if q.get("score") is not None else ""
