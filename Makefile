@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-runtime test demo model bench labelstudio-check clean
+.PHONY: setup setup-runtime test demo model bench labelstudio-check clean chromium
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,16 @@ $(VENV)/.test: $(VENV)/.runtime pyproject.toml
 setup-runtime: $(VENV)/.runtime
 setup: $(VENV)/.test
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest
+
+# Headless Chromium and a Naskh font for tests/test_browser.py (Debian packages; no browser download).
+# Where apt-get is missing or not ours to run, the browser tests are skipped and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-core; } || \
+	  echo "chromium not installed (needs apt-get as root): tests/test_browser.py will be skipped"
 
 demo: setup-runtime
 	mkdir -p runs

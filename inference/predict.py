@@ -361,10 +361,17 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=None, help="intra-op threads of either backend (default: all cores)")
     p.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="with the onnx backend: which exported graphs (default int8)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (also none while the model loads)")
+    from .ray_engine import add_arguments as add_ray_arguments  # --engine, --ray-*: inference/ray_engine.py
+
+    add_ray_arguments(p)
     p.set_defaults(func=_cmd)
 
 
 def _cmd(args) -> int:
+    if args.engine == "ray":  # scale-out: inference/ray_engine.py
+        from .ray_engine import cmd as ray_cmd
+
+        return ray_cmd(args)
     try:
         n, errors = predict_files(args.model, args.inputs, args.output, args.batch_size, args.backend, args.threads,
                                   not args.no_progress, args.precision, resume=args.resume, overwrite=args.overwrite,

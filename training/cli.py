@@ -55,6 +55,9 @@ COMMAND_MODULES: list[str] = [
     "goftar.training.scoring",
     "goftar.training.encoder_build",
     "goftar.training.export",
+    "goftar.inference.views.table",
+    "goftar.inference.views.render",
+    "goftar.inference.views.report",
 ]
 
 
