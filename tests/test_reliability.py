@@ -399,7 +399,7 @@ def test_keep_original_on_a_fresh_clone(tmp_path, monkeypatch, capsys):
 
     seen = {}
 
-    def fake_train(cfg, log=print):
+    def fake_train(cfg, log=print, resume_from=None):
         seen["cfg"] = cfg
         return {"best_dev_selection": 0.0}
 
