@@ -17,8 +17,10 @@ goftar's own scorer (``goftar.training.scoring.score``) with A as "gold" and B a
   scorer's ``OVERLAP_RULE``.
 
 ``--list`` prints, per article, every span one side has and the other lacks (a span
-is its offsets, type and SECTOR category; spans of the two sides that overlap are
-printed side by side), then every relation one side has and the other lacks
+is its offsets, type and SECTOR category). Each A-only span forms a group with the
+B-only spans of its layer that overlap it and that no earlier A span took; B-only spans
+left over form groups of their own. Groups are numbered s1, s2 … in text order per
+article (adjudicate.py's decisions refer to these numbers). Then it prints every relation one side has and the other lacks
 (relations are compared by their spans' offsets, not by ids).
 """
 from __future__ import annotations
