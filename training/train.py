@@ -38,7 +38,8 @@ def _to_device(x, device):
 
 
 def selection_score(metrics: dict[str, Any]) -> float:
-    """Mean of the F1s a dev set can measure: each layer's entity micro F1 and each relation type's F1."""
+    """Mean of what a dev set can measure: each layer's entity micro F1, each relation type's F1, and the
+    speaker attribution accuracy (who said each quote, the question goftar answers)."""
     vals = []
     for layer, per in (metrics.get("entities") or {}).items():
         m = per.get("micro") or {}
@@ -47,6 +48,9 @@ def selection_score(metrics: dict[str, Any]) -> float:
     for rel, m in (metrics.get("relations") or {}).items():
         if isinstance(m, dict) and m.get("support", 0) > 0:
             vals.append(m.get("f1", 0.0))
+    sa = metrics.get("speaker_attribution") or {}
+    if sa.get("total"):
+        vals.append(sa.get("accuracy", 0.0))
     return float(np.mean(vals)) if vals else 0.0
 
 
