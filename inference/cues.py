@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from .normalize import NEUTRAL, normalize
+from .validate import EDGE_CHARS, trim_span
 
 LEXICON = Path(__file__).with_name("cues.yaml")
 ZWNJ = "\u200c"
@@ -39,7 +40,7 @@ _SEP = "[\\s\u200c\u200b]*"
 _SEP1 = "[\\s\u200c\u200b]+"
 SENTENCE_END = ".!?؟"
 OPEN_CLOSE = {"«": "»", '"': '"', "“": "”"}
-EDGE = set(" \t\r\u200b\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛؟!?")
+EDGE = EDGE_CHARS | set("؟!?")
 
 # Token-level cue features the model reads (ids are stored in the checkpoint config as CUE_TAGS).
 CUE_TAGS = ["none", "direct_phrase", "indirect_phrase", "other_phrase", "direct_region", "indirect_region",
@@ -125,11 +126,8 @@ def default_lexicon(path: str | None = None) -> Lexicon:
 
 
 def _trim(norm: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and norm[s] in EDGE:
-        s += 1
-    while e > s and norm[e - 1] in EDGE:
-        e -= 1
-    return s, e
+    """A cue region without edge characters, nor a final «؟»/«!» (guide 1.1: left outside a QUOTE)."""
+    return trim_span(norm, s, e, EDGE)
 
 
 def _sentence_start(norm: str, ls: int, i: int) -> int:

@@ -23,11 +23,11 @@ from .schema import Schema
 EDGE_CHARS = frozenset(" \t\n\r\u200b\u200c\u200d\u200e\u200f\u00a0«»\"“”'.,:;،؛")
 
 
-def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink ``[start, end)`` until it neither starts nor ends with an edge character."""
-    while start < end and text[start] in EDGE_CHARS:
+def trim_span(text: str, start: int, end: int, chars: frozenset | set = EDGE_CHARS) -> tuple[int, int]:
+    """Shrink ``[start, end)`` until it neither starts nor ends with one of ``chars`` (default: the edge characters)."""
+    while start < end and text[start] in chars:
         start += 1
-    while end > start and text[end - 1] in EDGE_CHARS:
+    while end > start and text[end - 1] in chars:
         end -= 1
     return start, end
 
