@@ -107,7 +107,7 @@ def _located(path: Path, fmt: str | None, layer: str, accept_predictions: bool, 
              problems: list[str], warnings: list[str] | None):
     """``(where, Document | DocumentError)`` for every record of ``path`` in any format ``convert`` reads."""
     from . import formats
-    from .formats_labelstudio import iter_labelstudio_located
+    from .formats.labelstudio import iter_labelstudio_located
 
     f = formats._resolved_format(path, fmt)
     if f == "jsonl":

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .document import Document, DocumentError, Entity, Relation
-from .schema import Schema
-from .validate import trim_span
+from ..document import Document, DocumentError, Entity, Relation
+from ..schema import Schema
+from ..validate import trim_span
 
 TEXT_NAME = "text"  # the <Text> object's name in the config
 DEFAULT_MODEL_VERSION = "goftar"
@@ -455,7 +455,7 @@ def iter_labelstudio_located(
         return f"{prefix}:task {tid}" if tid is not None else f"{prefix}:task #{k}"
 
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        from .document import iter_json_lines
+        from ..document import iter_json_lines
 
         for lineno, where, obj in iter_json_lines(path):
             if isinstance(obj, DocumentError):

@@ -32,7 +32,7 @@ Conventions (the same in every format, so data round-trips):
   its spans that carry their ``text`` are checked against it, and UTF-16
   offsets (what Label Studio versions before its code-point fix stored when
   the text holds emoji) are recognised and converted
-  (:mod:`goftar.inference.formats_labelstudio`).
+  (:mod:`goftar.inference.formats.labelstudio`).
 * **Label Studio exports** give gold only from human annotations: a task
   without one is skipped (``accept_predictions=True`` takes its prediction);
   repairable flaws are repaired, others drop one span or relation, each
@@ -63,11 +63,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from . import bio
-from .document import Document, DocumentError, Entity, Relation, iter_json_lines, iter_jsonl, write_jsonl
-from .schema import Schema
-from .validate import trim_span  # spans never start or end with white space or punctuation (docs/ANNOTATION.md)
-from .formats_labelstudio import (  # noqa: F401  (re-exported: formats is the one place to import readers from)
+from .. import bio
+from ..document import Document, DocumentError, Entity, Relation, iter_json_lines, iter_jsonl, write_jsonl
+from ..schema import Schema
+from ..validate import trim_span  # spans never start or end with white space or punctuation (docs/ANNOTATION.md)
+from .labelstudio import (  # noqa: F401  (re-exported: formats is the one place to import readers from)
     ImportNote,
     iter_labelstudio,
     iter_labelstudio_located,
@@ -1043,7 +1043,7 @@ def convert(
     out_fmt = _canonical(to_format) or _output_format(Path(output))
     if as_predictions and out_fmt != "labelstudio":
         raise FormatError(f"--as-predictions writes Label Studio tasks (--to labelstudio), not {out_fmt}")
-    from .io import refuse_input_as_output
+    from ..io import refuse_input_as_output
 
     refuse_input_as_output(paths, output)  # before any reader or writer opens anything
     report = ConversionReport()
