@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..document import Document, DocumentError, Entity, Relation
 from ..schema import Schema
 from ..validate import trim_span
+from ._common import _count, _schema
 
 TEXT_NAME = "text"  # the <Text> object's name in the config
 DEFAULT_MODEL_VERSION = "goftar"
@@ -63,11 +64,6 @@ def split_label(label: str) -> tuple[str, str | None]:
     return (typ, cat) if sep and cat else (label, None)
 
 
-def _count(warnings: Counter | None, what: str, n: int = 1) -> None:
-    if warnings is not None and n:
-        warnings[what] += n
-
-
 @dataclass(frozen=True)
 class ImportNote:
     """One located message of the importer: a repair, a drop, or a skipped task.
@@ -88,10 +84,6 @@ class ImportNote:
 # ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
-
-
-def _schema(schema: Schema | None) -> Schema:
-    return schema if schema is not None else Schema.default()
 
 
 def task_score(doc: Document) -> float | None:
