@@ -58,7 +58,12 @@ MIXED_SCRIPT = [
 
 def _arabic_letters(text: str) -> str:
     """The Arabic spelling older Persian sources use: ی → ي, ک → ك."""
-    return text.replace("\u06cc", "\u064a").replace("\u06a9", "\u0643")
+    from goftar.inference.normalize import ARABIC_LETTERS
+
+    arabic: dict[str, str] = {}
+    for a, p in ARABIC_LETTERS.items():  # the first Arabic letter of each Persian one: ی → ي, ک → ك
+        arabic.setdefault(p, a)
+    return text.translate(str.maketrans(arabic))
 
 
 class Report:

@@ -88,5 +88,25 @@ def test_wheel_maps_folders_into_one_package(tmp_path):
                  "goftar/configs/schema.yaml", "goftar/inference/formats/tokens.py",
                  "goftar/inference/formats/labelstudio.py"):
         assert must in names, must
+    from goftar.inference import __version__
+
+    assert wheel.name.startswith(f"goftar-{__version__}-"), wheel.name  # the version comes from the one string
+    assert zipfile.ZipFile(wheel).read("goftar/configs/schema.yaml") == (ROOT / "inference" / "schema.yaml").read_bytes()
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "goftar = goftar.training.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_one_version_string_and_one_schema_file():
+    """pyproject, the runtime and the checkpoint writer share goftar.inference.__version__; one schema.yaml."""
+    import tomllib
+
+    from goftar.inference import __version__
+    from goftar.inference.modeling import GOFTAR_VERSION
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "goftar.inference.__version__"}
+    assert GOFTAR_VERSION == __version__
+    assert re.search(r'^__version__ = "[^"]+"', (ROOT / "inference" / "__init__.py").read_text(encoding="utf-8"), re.M)
+    # configs/schema.yaml is the packaged copy of the one real file, inference/schema.yaml
+    assert (ROOT / "configs" / "schema.yaml").read_bytes() == (ROOT / "inference" / "schema.yaml").read_bytes()

@@ -169,7 +169,7 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
         for e in doc.entities:
             if schema.layer_of(e.type) != layer:
                 continue
-            t = e.category if layer == "sector" else e.type
+            t = schema.tag_of(e.type, e.category)
             if f"B-{t}" not in lab_id:
                 n_lost += 1
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from ..normalize import persian_letters
 from .flavour import BioFlavour
 
 # Places whose adjective (place + ی) is a nationality or demonym. Written with
@@ -37,7 +38,7 @@ _DEMONYM_GROUPS = frozenset(
 
 
 def _demonym_key(word: str) -> str:
-    w = word.replace("\u064a", "\u06cc").replace("\u0643", "\u06a9").replace("\u0649", "\u06cc")
+    w = persian_letters(word)
     w = w.replace("\u200c", "").replace("\u0640", "")
     # آمریکائی and آمریکایی are one word; only the suffix is respelled («اسرائیل» keeps its ئ)
     return re.sub("ائی(?=(ان|ها|های)?$)", "ایی", w)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..document import Document, DocumentError, Entity, Relation, iter_json_lines
-from ._common import _count, _strict
+from ..schema import Schema
+from ._common import _count, _schema, _strict
 from .labelstudio import span_label as _category_label, split_label as _split_label
 
 _DOCCANO_KEYS = {"id", "text", "data", "entities", "relations", "label", "labels", "Comments", "comments",
@@ -102,7 +103,7 @@ def _numeric_ids(entities: Sequence[Entity]) -> dict[str, int]:
     return out
 
 
-def doccano_record(doc: Document) -> dict[str, Any]:
+def doccano_record(doc: Document, schema: Schema | None = None) -> dict[str, Any]:
     """One document as a doccano JSONL record (entity ``T7`` gets id 7).
 
     >>> from goftar.inference.document import Document, Entity
@@ -110,11 +111,12 @@ def doccano_record(doc: Document) -> dict[str, Any]:
     [{'id': 1, 'label': 'PER', 'start_offset': 0, 'end_offset': 7}]
     """
     num = _numeric_ids(doc.entities)
+    sch = _schema(schema)
     rec: dict[str, Any] = {
         "doc_id": doc.id,
         "text": doc.text,
         "entities": [
-            {"id": num[e.id], "label": _category_label(e), "start_offset": e.start, "end_offset": e.end}
+            {"id": num[e.id], "label": _category_label(e, sch), "start_offset": e.start, "end_offset": e.end}
             for e in doc.entities
         ],
         "relations": [

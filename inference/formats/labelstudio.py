@@ -51,10 +51,13 @@ DEFAULT_MODEL_VERSION = "goftar"
 # ---------------------------------------------------------------------------
 
 
-def span_label(entity: Entity) -> str:
-    """The single label string of an entity in Label Studio and doccano: ``SECTOR:TRADE``, ``PER``."""
-    if entity.type == "SECTOR" and entity.category:
-        return f"SECTOR:{entity.category}"
+def span_label(entity: Entity, schema: Schema | None = None) -> str:
+    """The single label string of an entity in Label Studio and doccano: ``SECTOR:TRADE``, ``PER``.
+
+    A type that carries a category (its layer is tagged by category) is written ``TYPE:CATEGORY``.
+    """
+    if entity.category and _schema(schema).has_categories(entity.type):
+        return f"{entity.type}:{entity.category}"
     return entity.type
 
 
@@ -134,7 +137,7 @@ def labelstudio_task(
     for e in doc.entities:
         r: dict[str, Any] = {
             "id": e.id, "from_name": sch.layer_of(e.type) or "ne", "to_name": TEXT_NAME, "type": "labels",
-            "value": {"start": e.start, "end": e.end, "text": doc.text[e.start:e.end], "labels": [span_label(e)]},
+            "value": {"start": e.start, "end": e.end, "text": doc.text[e.start:e.end], "labels": [span_label(e, sch)]},
         }
         if e.score is not None:
             r["score"] = round(float(e.score), 4)
@@ -204,7 +207,8 @@ def labelstudio_config(schema: Schema | None = None) -> str:
     lines += [f'    <Relation value="{_xml_attr(r)}"/>' for r in sch.relations]
     lines.append("  </Relations>")
     for layer, types in sch.layers.items():
-        labels = [f"SECTOR:{c}" for c in sch.sector_categories] if types == ["SECTOR"] else list(types)
+        typ = sch.layer_type(layer)
+        labels = [f"{typ}:{c}" for c in sch.tag_names(layer)] if typ is not None else list(types)
         lines.append(f'  <Labels name="{_xml_attr(layer)}" toName="{TEXT_NAME}" showInline="true">')
         lines += [f'    <Label value="{_xml_attr(lab)}"/>' for lab in labels]
         lines.append("  </Labels>")
@@ -257,7 +261,7 @@ class _TaskReader:
         typ, cat = split_label(str(labels[0]))
         if self.schema.layer_of(typ) is None:
             raise _Drop(f"label {labels[0]!r} is not in the schema (types: {', '.join(self.schema.entity_types)})")
-        if cat is not None and (typ != "SECTOR" or cat not in self.schema.sector_categories):
+        if cat is not None and (not self.schema.has_categories(typ) or cat not in self.schema.sector_categories):
             raise _Drop(f"label {labels[0]!r} is not in the schema (sector categories: "
                         f"{', '.join(self.schema.sector_categories)})")
         try:
@@ -358,7 +362,7 @@ class _TaskReader:
                 _count(self.warnings, f"labelstudio: {rtype or 'untyped'} results ignored")
         for eid, cat in choices.items():
             e = entities.get(eid)
-            if e is not None and e.type == "SECTOR" and e.category is None:
+            if e is not None and self.schema.has_categories(e.type) and e.category is None:
                 if cat in self.schema.sector_categories:
                     e.category = cat
                 else:
@@ -366,9 +370,9 @@ class _TaskReader:
                               "span dropped", "spans dropped")
                     del entities[eid]
         for eid, e in list(entities.items()):
-            if e.type == "SECTOR" and e.category is None:
+            if self.schema.has_categories(e.type) and e.category is None:
                 self.note(f"{self.where}:region {eid}", "dropped",
-                          "SECTOR without a category (label it SECTOR:<CATEGORY>); span dropped", "spans dropped")
+                          f"{e.type} without a category (label it {e.type}:<CATEGORY>); span dropped", "spans dropped")
                 del entities[eid]
         relations: list[Relation] = []
         for r, rwhere in rels:

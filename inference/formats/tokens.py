@@ -37,11 +37,12 @@ def _flavour(flavour: str | BioFlavour) -> BioFlavour:
 
 
 def _layer_tag_types(layer: str, schema: Schema) -> dict[str, tuple[str, str | None]]:
-    """conll tag type → (goftar type, category). The sector layer is tagged by category."""
+    """conll tag type → (goftar type, category). A layer tagged by category (sector) has its categories as tags."""
     if layer not in schema.layers:
         raise FormatError(f"unknown layer {layer!r} (known: {', '.join(schema.layers)})")
-    if layer == "sector":
-        return {c: ("SECTOR", c) for c in schema.sector_categories}
+    typ = schema.layer_type(layer)
+    if typ is not None:
+        return {c: (typ, c) for c in schema.tag_names(layer)}
     return {t: (t, None) for t in schema.layers[layer]}
 
 
@@ -236,10 +237,10 @@ def write_bio(
             ents = sorted((e for e in doc.entities if sch.layer_of(e.type) == layer), key=lambda e: (e.start, -e.end))
             kept: list[tuple[Entity, str]] = []
             for e in ents:
-                key = (e.type, e.category if layer == "sector" and fl.types is None else None)
+                key = (e.type, e.category if sch.by_category(layer) and fl.types is None else None)
                 name = spelled.get(key)
                 if name is None:
-                    label = f"{e.type}:{e.category}" if e.type == "SECTOR" else e.type
+                    label = f"{e.type}:{e.category}" if sch.has_categories(e.type) else e.type
                     _count(warnings, f"{fl.name}: no tag for {label} (written as O)")
                 elif kept and e.start < kept[-1][0].end:
                     _count(warnings, f"{fl.name}: overlapping {layer} spans (later one written as O)")
