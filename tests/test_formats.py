@@ -41,7 +41,7 @@ from goftar.inference.formats import (
 )
 from goftar.inference.schema import Schema
 from goftar.inference.validate import validate_document, validate_files
-from goftar.training.cli import main
+from goftar.cli import main
 
 # A shortened gold article in the style of shared/examples/seed-article.jsonl:
 # nested ORG in ROLE, sectors with categories, a quote with said_by/topic, an

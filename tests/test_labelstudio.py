@@ -18,7 +18,7 @@ from goftar.inference.document import Document, Entity, Relation, write_jsonl
 from goftar.inference.formats import convert, iter_labelstudio, labelstudio_config, read_labelstudio, task_score
 from goftar.inference.formats.labelstudio import ImportNote
 from goftar.inference.validate import validate_document
-from goftar.training.cli import main
+from goftar.cli import main
 
 # emoji (astral: two UTF-16 units), ZWNJ inside words, «» around the quote, CRLF line breaks
 TEXT = ("😀 خبرگزاری مهر:\r\nعلی‌اکبر ولایتی مشاور رهبری گفت: «روابط تجاری ایران‌ و 🇮🇷 چین باید توسعه‌ یابد».\r\n"

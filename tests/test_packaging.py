@@ -69,7 +69,7 @@ def test_inference_never_imports_training():
 
 def test_cli_parser_builds_without_heavy_imports():
     r = run_blocked(["torch", "transformers", "datasets", "seqeval", "accelerate"], (
-        "from goftar.training.cli import build_parser\n"
+        "from goftar.cli import build_parser\n"
         "p = build_parser()\n"
         "print(sorted(p._subparsers._group_actions[0].choices))\n"
     ))
@@ -88,12 +88,15 @@ def test_wheel_maps_folders_into_one_package(tmp_path):
                  "goftar/configs/schema.yaml", "goftar/inference/formats/tokens.py",
                  "goftar/inference/formats/labelstudio.py"):
         assert must in names, must
+    assert "goftar/cli/predict.py" in names and "goftar/cli/convert.py" in names
+    assert not [n for n in names if "encoder_build" in n or n.startswith(("tools/", "goftar/tools/"))], \
+        "the offline-encoder bootstrap is a repository tool, not part of the package"
     from goftar.inference import __version__
 
     assert wheel.name.startswith(f"goftar-{__version__}-"), wheel.name  # the version comes from the one string
     assert zipfile.ZipFile(wheel).read("goftar/configs/schema.yaml") == (ROOT / "inference" / "schema.yaml").read_bytes()
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "goftar = goftar.training.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "goftar = goftar.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_one_version_string_and_one_schema_file():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl
-from goftar.training.cli import main
+from goftar.cli import main
 from goftar.training.scoring import (
     OVERLAP_RULE, _bio, _tracks, format_report, jaccard, match_quotes, score, tokenize,
 )
