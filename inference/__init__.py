@@ -7,7 +7,7 @@ from .document import Document, DocumentError, Entity, Relation, read_jsonl, wri
 from .normalize import Normalizer, normalize
 from .schema import Schema
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version string: pyproject.toml and checkpoints read it from here
 
 __all__ = [
     "Document", "DocumentError", "Entity", "Relation", "read_jsonl", "write_jsonl",

@@ -357,7 +357,7 @@ class Extractor:
         settings = {k: v for k, v in self.decode.items() if k != "quote_anchor"}
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
-            layer_type = "SECTOR" if layer == "sector" else None
+            layer_type = self.schema.layer_type(layer)  # a layer tagged by category: its one type, else None
             found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, **settings)
             if layer == "quote":
                 found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,

@@ -25,7 +25,7 @@ from .decode import LEGACY_FEATURES, feature_spec, pair_types
 from .normalize import Normalizer
 from .schema import Schema
 
-GOFTAR_VERSION = "0.1.0"
+from . import __version__ as GOFTAR_VERSION  # the one version string (inference/__init__.py)
 
 
 class GoftarConfig(PretrainedConfig):

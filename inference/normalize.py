@@ -21,7 +21,10 @@ from typing import Any
 
 NEUTRAL = "\u200b"
 
-_LETTERS = {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"}  # ي ى → ی, ك → ک
+# The Arabic-letter map, the one home of this rule: Arabic ي ى → Persian ی, ك → ک.
+ARABIC_LETTERS = {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"}
+_LETTERS = ARABIC_LETTERS
+_ARABIC_TABLE = str.maketrans(ARABIC_LETTERS)
 _PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 _ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 _LATIN_DIGITS = "0123456789"
@@ -102,3 +105,12 @@ _DEFAULT = Normalizer()
 def normalize(text: str) -> str:
     """Normalise with the default settings; the result has the same length."""
     return _DEFAULT(text)
+
+
+def persian_letters(text: str) -> str:
+    """Only the Arabic-letter map of the normaliser (ي ى → ی, ك → ک), one character for one.
+
+    >>> persian_letters("كشوري") == "کشوری"
+    True
+    """
+    return text.translate(_ARABIC_TABLE)

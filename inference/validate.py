@@ -60,13 +60,14 @@ def validate_document(doc: Document, schema: Schema | None = None) -> list[str]:
             problems.append(f"{e.id}: span starts with white space or punctuation (start={e.start} {span[0]!r})")
         if span[-1] in EDGE_CHARS:
             problems.append(f"{e.id}: span ends with white space or punctuation (end={e.end} {span[-1]!r})")
-        if e.type == "SECTOR":
+        if schema.has_categories(e.type):
             if e.category is None:
-                problems.append(f"{e.id}: SECTOR without a category")
+                problems.append(f"{e.id}: {e.type} without a category")
             elif e.category not in schema.sector_categories:
                 problems.append(f"{e.id}: unknown sector category {e.category!r}")
         elif e.category is not None:
-            problems.append(f"{e.id}: only SECTOR entities carry a category ({e.type} has {e.category!r})")
+            problems.append(f"{e.id}: only {'/'.join(schema.category_types)} entities carry a category "
+                            f"({e.type} has {e.category!r})")
         by_layer.setdefault(layer, []).append(e)
     for layer, ents in by_layer.items():
         ents = sorted(ents, key=lambda e: (e.start, e.end))
@@ -107,7 +108,7 @@ def _located(path: Path, fmt: str | None, layer: str, accept_predictions: bool, 
              problems: list[str], warnings: list[str] | None):
     """``(where, Document | DocumentError)`` for every record of ``path`` in any format ``convert`` reads."""
     from . import formats
-    from .formats_labelstudio import iter_labelstudio_located
+    from .formats.labelstudio import iter_labelstudio_located
 
     f = formats._resolved_format(path, fmt)
     if f == "jsonl":

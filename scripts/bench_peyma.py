@@ -171,7 +171,7 @@ def score(gold: list[list[str]], pred: list[list[str]]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Fine-tune, select on dev, score test; returns 0 and writes ``results.json``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--encoder", required=True, type=Path, help="encoder folder (goftar encoder build --out)")
+    ap.add_argument("--encoder", required=True, type=Path, help="encoder folder (python -m tools.encoder build --out)")
     ap.add_argument("--out", required=True, type=Path, help="folder for results.json")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="PEYMA folder with train/dev/test.txt")
     ap.add_argument("--epochs", type=int, default=5)

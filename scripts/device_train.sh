@@ -18,7 +18,7 @@ python3 -c "import datasets, seqeval, transformers, torch; print('datasets', dat
 mkdir -p $OUT/run
 ( python3 scripts/bench_peyma.py --encoder encoders/e5-small-fa-lite --data /tmp/ds/peyma --out /tmp/bench \
     --epochs 5 --lr 8e-5 --batch-size 32 --crf ${BENCH_ARGS:-} > /tmp/bench.log 2>&1; echo "bench rc=$?" >> /tmp/bench.log ) &
-python3 -m goftar.training.cli train --config configs/default.yaml --mixed-precision bf16 --output-dir /tmp/default \
+python3 -m goftar.cli train --config configs/default.yaml --mixed-precision bf16 --output-dir /tmp/default \
   ${TRAIN_ARGS:-} > /tmp/train.log 2>&1
 echo "train rc=$?"
 wait

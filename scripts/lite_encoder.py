@@ -2,7 +2,7 @@
 
     python scripts/lite_encoder.py encoders/e5-small-fa encoders/e5-small-fa-lite
 
-`goftar encoder build` keeps every single-character piece of every script, so
+`python -m tools.encoder build` keeps every single-character piece of every script, so
 no text ever becomes <unk>. The default model must fit 60 MB in fp16, so this
 variant keeps: special tokens, every piece the training corpus uses, the
 Persian-script pieces (Arabic letters, digits, punctuation) of up to 4
@@ -36,7 +36,8 @@ def main(src: str, dst: str) -> int:
     from safetensors.numpy import load_file, save_file
     from tokenizers import Tokenizer
 
-    from goftar.training.encoder_build import (
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ lives in the checkout
+    from tools.encoder import (
         corpus_files, default_corpus_dirs, is_persian_script_piece, is_single_character, texts_from_file, used_piece_ids,
     )
 

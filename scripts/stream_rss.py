@@ -67,7 +67,7 @@ def main(argv=None) -> int:
             f.write(json.dumps(a, ensure_ascii=False) + "\n")
     in_mb = inp.stat().st_size / 2**20
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "goftar.training.cli", "predict", str(inp), "--model", args.model, "--backend", args.backend,
+    cmd = [sys.executable, "-m", "goftar.cli", "predict", str(inp), "--model", args.model, "--backend", args.backend,
            "--precision", args.precision, "--threads", str(args.threads), "--batch-size", str(args.batch_size),
            "-o", str(out), "--no-progress"]
     t0 = time.time()

@@ -3,7 +3,7 @@ import json
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl, write_jsonl
 from goftar.inference.extractor import Extractor
-from goftar.training.cli import main
+from goftar.cli import main
 from goftar.training.scoring import score
 from goftar.training.train import selection_score
 

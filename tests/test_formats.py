@@ -41,7 +41,7 @@ from goftar.inference.formats import (
 )
 from goftar.inference.schema import Schema
 from goftar.inference.validate import validate_document, validate_files
-from goftar.training.cli import main
+from goftar.cli import main
 
 # A shortened gold article in the style of shared/examples/seed-article.jsonl:
 # nested ORG in ROLE, sectors with categories, a quote with said_by/topic, an
@@ -597,3 +597,34 @@ def test_imports_without_torch_or_datasets() -> None:
         "assert f.is_demonym('ایرانی')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_one_module_per_tool_and_the_old_paths_still_import() -> None:
+    import goftar.inference.formats as f
+    from goftar.inference import formats_labelstudio
+    from goftar.inference.formats import arman, brat, doccano, labelstudio, peyma, tokens
+
+    assert formats_labelstudio.iter_labelstudio is labelstudio.iter_labelstudio is f.iter_labelstudio
+    assert f.iter_bio is tokens.iter_bio and f.iter_brat is brat.iter_brat and f.iter_doccano is doccano.iter_doccano
+    assert f.FLAVOURS["peyma"] is peyma.PEYMA and f.FLAVOURS["arman"] is arman.ARMAN
+    assert f.is_demonym is arman.is_demonym
+
+
+def test_training_reads_auto_sources_through_the_one_detector(tmp_path, monkeypatch) -> None:
+    """training/data.py tells formats by formats.detect_format, as convert and validate do."""
+    from goftar.inference import formats
+    from goftar.training.config import SourceConfig
+    from goftar.training.data import read_source
+
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"id": 3, "text": "قالیباف گفت", "entities": [
+        {"id": 1, "label": "PER", "start_offset": 0, "end_offset": 7}], "relations": []}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    docs, problems = read_source(SourceConfig(path=str(path)))
+    assert problems == [] and [(d.id, [(e.type, e.start, e.end) for e in d.entities]) for d in docs] == [
+        ("doccano-3", [("PER", 0, 7)])]
+    seen = []
+    real = formats.detect_format
+    monkeypatch.setattr(formats, "detect_format", lambda p: seen.append(Path(p)) or real(p))
+    read_source(SourceConfig(path=str(path)))
+    assert seen == [path]

@@ -1,7 +1,7 @@
 """The Label Studio loop: pre-annotations out, the labelling config, corrections back in.
 
 Offsets: Label Studio's editor counts Text offsets in code points and counts
-\\r\\n as two characters (see goftar.inference.formats_labelstudio); the
+\\r\\n as two characters (see goftar.inference.formats.labelstudio); the
 frontend of older versions counted UTF-16 units. ``_frontend_offsets`` below
 computes both from first principles (not with goftar's code) so the round
 trips check goftar against what the editor stores.
@@ -16,9 +16,9 @@ import pytest
 
 from goftar.inference.document import Document, Entity, Relation, write_jsonl
 from goftar.inference.formats import convert, iter_labelstudio, labelstudio_config, read_labelstudio, task_score
-from goftar.inference.formats_labelstudio import ImportNote
+from goftar.inference.formats.labelstudio import ImportNote
 from goftar.inference.validate import validate_document
-from goftar.training.cli import main
+from goftar.cli import main
 
 # emoji (astral: two UTF-16 units), ZWNJ inside words, «» around the quote, CRLF line breaks
 TEXT = ("😀 خبرگزاری مهر:\r\nعلی‌اکبر ولایتی مشاور رهبری گفت: «روابط تجاری ایران‌ و 🇮🇷 چین باید توسعه‌ یابد».\r\n"

@@ -115,7 +115,7 @@ def test_onnx_runs_without_torch_and_matches_torch(onnx_tiny, trained_tiny, seed
         for prec in ("fp32", "int8"):
             ex = Extractor.from_pretrained({str(onnx_tiny)!r}, backend="onnx", precision=prec, threads=1)
             out[prec] = [d.to_dict() for d in ex(items, batch_size=4)]
-        from goftar.training.cli import main
+        from goftar.cli import main
         rc = main(["predict", {str(inp)!r}, "--model", {str(onnx_tiny)!r}, "--backend", "onnx", "--precision", "fp32",
                    "--threads", "1", "-o", {str(tmp_path / "cli.jsonl")!r}, "--no-progress"])
         bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers"))
@@ -181,7 +181,7 @@ def test_clear_errors(onnx_tiny, trained_tiny, tmp_path):
 
 
 def test_export_command(trained_tiny, tmp_path):
-    from goftar.training.cli import main
+    from goftar.cli import main
 
     out = tmp_path / "exp"
     assert main(["export", "--model", str(trained_tiny), "--out", str(out), "--keep-fp32"]) == 0
@@ -203,7 +203,7 @@ def test_export_folder_recognised_without_backend_and_relation_graph_takes_csum(
 
     from goftar.inference.extractor import Extractor, span_cumsum
     from goftar.inference.onnx_runtime import OnnxRunner
-    from goftar.training.cli import main
+    from goftar.cli import main
 
     ex = Extractor.from_pretrained(onnx_tiny)
     assert isinstance(ex.runner, OnnxRunner) and ex.runner.relations_take_csum

@@ -60,16 +60,16 @@ def test_inference_imports_without_training_dependencies(tmp_path):
 
 def test_inference_never_imports_training():
     offenders = []
-    for f in (ROOT / "inference").glob("*.py"):
+    for f in (ROOT / "inference").rglob("*.py"):
         for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-            if re.search(r"^\s*(from|import)\s+(goftar\.training|\.\.training|training)\b", line):
-                offenders.append(f"{f.name}:{i}: {line.strip()}")
+            if re.search(r"^\s*(from|import)\s+(goftar\.training|\.\.+training|training)\b", line):
+                offenders.append(f"{f.relative_to(ROOT)}:{i}: {line.strip()}")
     assert offenders == []
 
 
 def test_cli_parser_builds_without_heavy_imports():
     r = run_blocked(["torch", "transformers", "datasets", "seqeval", "accelerate"], (
-        "from goftar.training.cli import build_parser\n"
+        "from goftar.cli import build_parser\n"
         "p = build_parser()\n"
         "print(sorted(p._subparsers._group_actions[0].choices))\n"
     ))
@@ -85,7 +85,31 @@ def test_wheel_maps_folders_into_one_package(tmp_path):
     wheel = next(tmp_path.glob("goftar-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for must in ("goftar/inference/extractor.py", "goftar/inference/schema.yaml", "goftar/training/train.py",
-                 "goftar/configs/schema.yaml"):
+                 "goftar/configs/schema.yaml", "goftar/inference/formats/tokens.py",
+                 "goftar/inference/formats/labelstudio.py"):
         assert must in names, must
+    assert "goftar/cli/predict.py" in names and "goftar/cli/convert.py" in names
+    assert not [n for n in names if "encoder_build" in n or n.startswith(("tools/", "goftar/tools/"))], \
+        "the offline-encoder bootstrap is a repository tool, not part of the package"
+    from goftar.inference import __version__
+
+    assert wheel.name.startswith(f"goftar-{__version__}-"), wheel.name  # the version comes from the one string
+    assert zipfile.ZipFile(wheel).read("goftar/configs/schema.yaml") == (ROOT / "inference" / "schema.yaml").read_bytes()
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "goftar = goftar.training.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "goftar = goftar.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_one_version_string_and_one_schema_file():
+    """pyproject, the runtime and the checkpoint writer share goftar.inference.__version__; one schema.yaml."""
+    import tomllib
+
+    from goftar.inference import __version__
+    from goftar.inference.modeling import GOFTAR_VERSION
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "goftar.inference.__version__"}
+    assert GOFTAR_VERSION == __version__
+    assert re.search(r'^__version__ = "[^"]+"', (ROOT / "inference" / "__init__.py").read_text(encoding="utf-8"), re.M)
+    # configs/schema.yaml is the packaged copy of the one real file, inference/schema.yaml
+    assert (ROOT / "configs" / "schema.yaml").read_bytes() == (ROOT / "inference" / "schema.yaml").read_bytes()

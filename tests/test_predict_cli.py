@@ -1,7 +1,7 @@
 """`goftar predict` and `goftar evaluate` in-process: inputs of every kind, bad ones reported, none lost."""
 import json
 
-from goftar.training.cli import main
+from goftar.cli import main
 
 
 def _lines(path):

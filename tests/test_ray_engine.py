@@ -108,7 +108,7 @@ def test_parquet_in_and_out_and_views_read_it(ray_cluster, onnx_tiny, articles, 
 
 
 def test_cli_engine_ray_and_no_overwrite(ray_cluster, onnx_tiny, articles, tmp_path, capsys):
-    from goftar.training.cli import main
+    from goftar.cli import main
 
     out = tmp_path / "cli.jsonl"
     rc = main(["predict", str(articles), "--engine", "ray", "--model", str(onnx_tiny), "-o", str(out),

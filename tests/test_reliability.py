@@ -20,7 +20,7 @@ import pytest
 
 from goftar.inference.document import Document
 from goftar.inference.errors import ModelError
-from goftar.training.cli import main
+from goftar.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["قالیباف گفت: روابط تجاری را توسعه می‌دهیم.", "وزیر نفت امروز گفت صادرات گاز افزایش یافت.",
@@ -444,7 +444,7 @@ def test_internal_error_exit_code_and_debug(monkeypatch, tmp_path, capsys):
 def test_version_and_help_on_every_option(capsys):
     import argparse
 
-    from goftar.training.cli import build_parser
+    from goftar.cli import build_parser
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -473,7 +473,7 @@ class _Blocked:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 sys.meta_path.insert(0, _Blocked())
-from goftar.training.cli import main
+from goftar.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -521,7 +521,7 @@ def test_resume_keeps_complete_lines_drops_a_truncated_one_and_runs_only_missing
 
 def _run_predict(model_dir, src, out, *extra):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    cmd = [sys.executable, "-m", "goftar.training.cli", "predict", "--model", str(model_dir), str(src), "-o", str(out),
+    cmd = [sys.executable, "-m", "goftar.cli", "predict", "--model", str(model_dir), str(src), "-o", str(out),
            "--threads", "1", "--batch-size", "1", "--no-progress", *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl
-from goftar.training.cli import main
+from goftar.cli import main
 from goftar.training.scoring import (
     OVERLAP_RULE, _bio, _tracks, format_report, jaccard, match_quotes, score, tokenize,
 )
@@ -333,3 +333,34 @@ def test_cli_missing_file(tmp_path, capsys):
     rc = main(["score", "--gold", str(tmp_path / "nope.jsonl"), "--pred", str(tmp_path / "nope.jsonl")])
     assert rc == 2
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_score_and_evaluate_read_gold_the_same_way(tmp_path, capsys, monkeypatch):
+    """One gold reading: a document that breaks the guide is left out (and named) by both commands."""
+    from goftar.training import evaluate as evaluate_mod
+    from goftar.training import scoring
+
+    seed = _seed_path().read_text(encoding="utf-8").strip()
+    bad = json.dumps({"id": "off", "text": "کوتاه", "entities": [{"id": "T1", "type": "PER", "start": 2, "end": 40}]},
+                     ensure_ascii=False)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(seed + "\n" + bad + "\n", encoding="utf-8")
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(seed + "\n", encoding="utf-8")
+    out = tmp_path / "m.json"
+    assert main(["score", "--gold", str(gold), "--pred", str(pred), "--json", str(out)]) == 0
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert metrics["documents"]["gold"] == 1 and metrics["documents"]["missing"] == 0
+    assert any(f"{gold}:2 off:" in p for p in metrics["documents"]["skipped_lines"])
+    assert f"{gold}:2 off:" in capsys.readouterr().err
+
+    calls = []
+
+    def recorder(path, problems=None):
+        calls.append(str(path))
+        raise RuntimeError("stop before loading a model")
+
+    monkeypatch.setattr(scoring, "read_gold", recorder)
+    with pytest.raises(RuntimeError, match="stop before"):
+        evaluate_mod.evaluate(None, str(gold))
+    assert calls == [str(gold)]

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from goftar.inference.validate import validate_files
-from goftar.training.cli import main
+from goftar.cli import main
 
 TEXT = "قالیباف رئیس مجلس گفت: روابط تجاری مهم است."
 # offsets: قالیباف 0-7, رئیس مجلس 8-17, مجلس 13-17, quote 23-42, تجاری 29-34

@@ -200,7 +200,7 @@ def test_emoji_zwnj_and_crossing_spans():
 
 
 def test_render_files_names_and_no_overwrite(tmp_path, seed_path):
-    from goftar.training.cli import main
+    from goftar.cli import main
 
     pred = write_jsonl(tmp_path / "pred.jsonl", [emoji_doc()])
     out = tmp_path / "views"
@@ -255,7 +255,7 @@ def test_report_counts(seed_doc):
 
 def test_report_cli_renders_and_links(tmp_path, seed_doc):
     pytest.importorskip("matplotlib")
-    from goftar.training.cli import main
+    from goftar.cli import main
 
     pred = write_jsonl(tmp_path / "pred.jsonl", _corpus_docs(seed_doc))
     out = tmp_path / "out" / "report.html"

@@ -13,7 +13,6 @@ every label, which makes its loss exactly zero.
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass
@@ -44,9 +43,12 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
     path = Path(src.path)
     if not path.exists():
         raise FileNotFoundError(f"training source not found: {path}")
-    fmt = src.format
+    from goftar.inference import formats
+
+    # the format is told in one place (formats.detect_format), as `goftar convert` and `validate` tell it
+    fmt = formats.detect_format(path) if src.format == "auto" else src.format
     problems: list[str] = []
-    if fmt in ("goftar", "jsonl") or (fmt == "auto" and path.suffix == ".jsonl" and _looks_goftar(path)):
+    if fmt in ("goftar", "jsonl"):
         docs = []
         for lineno, d in iter_jsonl(path):
             if isinstance(d, Document):
@@ -55,10 +57,8 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
             else:
                 problems.append(str(d))
     else:
-        from goftar.inference import formats
-
         docs = []
-        for d in formats.iter_documents(path, None if fmt == "auto" else fmt):
+        for d in formats.iter_documents(path, fmt):
             if isinstance(d, Document):
                 docs.append(d)
             else:
@@ -83,17 +83,6 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
     if src.max_docs is not None:
         docs = docs[: src.max_docs]
     return docs, problems
-
-
-def _looks_goftar(path: Path) -> bool:
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.strip():
-                try:
-                    return "text" in json.loads(line) and "start_offset" not in line
-                except json.JSONDecodeError:
-                    return True
-    return True
 
 
 def annotation_of(doc: Document, src: SourceConfig, schema: Schema) -> dict[str, Any]:
@@ -180,7 +169,7 @@ def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, l
         for e in doc.entities:
             if schema.layer_of(e.type) != layer:
                 continue
-            t = e.category if layer == "sector" else e.type
+            t = schema.tag_of(e.type, e.category)
             if f"B-{t}" not in lab_id:
                 n_lost += 1
                 continue

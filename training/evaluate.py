@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 
@@ -14,13 +13,9 @@ def evaluate(model: str | None, data: str, backend: str = "torch", batch_size: i
     from goftar.inference.document import write_jsonl
     from goftar.inference.extractor import Extractor
 
-    from .data import read_source
-    from .config import SourceConfig
-    from .scoring import score
+    from .scoring import read_gold, score
 
-    gold, problems = read_source(SourceConfig(path=data))
-    for p in problems:
-        print(f"skipped: {p}", file=sys.stderr)
+    gold = read_gold(data)  # the gold reading of `goftar score` too
     ex = Extractor.from_pretrained(model, backend=backend, precision=precision, threads=threads)
     preds = ex([{"id": d.id, "text": d.text} for d in gold], batch_size=batch_size, progress=True)
     if pred_out:

@@ -39,7 +39,7 @@ OVERLAP_RULE = (
 QUOTE_OVERLAP_RELATIONS = ("said_by", "topic")
 
 __all__ = [
-    "score", "format_report", "register", "read_documents", "tokenize", "match_quotes",
+    "score", "format_report", "register", "read_documents", "read_gold", "tokenize", "match_quotes",
     "jaccard", "OVERLAP_RULE", "OVERLAP_THRESHOLD",
 ]
 
@@ -218,8 +218,8 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
         tokens = tokenize(gdoc.text, {b for e in gents + pents for b in (e.start, e.end)})
         for layer in layers + ["sector_by_category"]:
             if layer == "sector_by_category":
-                g = {(e.start, e.end, e.category or "NONE") for e in gents if e.type == "SECTOR"}
-                p = {(e.start, e.end, e.category or "NONE") for e in pents if e.type == "SECTOR"}
+                g = {(e.start, e.end, e.category or "NONE") for e in gents if schema.has_categories(e.type)}
+                p = {(e.start, e.end, e.category or "NONE") for e in pents if schema.has_categories(e.type)}
             else:
                 g = {(e.start, e.end, e.type) for e in gents if schema.layer_of(e.type) == layer}
                 p = {(e.start, e.end, e.type) for e in pents if schema.layer_of(e.type) == layer}
@@ -230,10 +230,10 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
         # Sector category on exactly found sectors.
         pcat: dict[tuple[int, int], str | None] = {}
         for e in pents:
-            if e.type == "SECTOR":
+            if schema.has_categories(e.type):
                 pcat.setdefault((e.start, e.end), e.category)
         for e in gents:
-            if e.type == "SECTOR" and (e.start, e.end) in pcat:
+            if schema.has_categories(e.type) and (e.start, e.end) in pcat:
                 cat["total"] += 1
                 cat["correct"] += int(pcat[(e.start, e.end)] == e.category)
 
@@ -395,12 +395,33 @@ def read_documents(path: str | Path, problems: list[str] | None = None) -> list[
     return docs
 
 
+def read_gold(path: str | Path, problems: list[str] | None = None) -> list[Document]:
+    """Gold documents for ``goftar evaluate`` and ``goftar score`` alike, so both score one file the same way.
+
+    Any format ``goftar convert`` reads; a broken record, or a document that
+    breaks the guide (offsets off its text, a relation to no entity), is left
+    out and appended to ``problems`` as ``where id: what`` (printed to stderr
+    when ``problems`` is None). Raises OSError when the file cannot be read,
+    ValueError (a ``FormatError``) when its format cannot be told.
+    """
+    from .config import SourceConfig
+    from .data import read_source
+
+    docs, found = read_source(SourceConfig(path=str(path)))
+    if problems is None:
+        for p in found:
+            print(f"skipped: {p}", file=sys.stderr)
+    else:
+        problems.extend(found)
+    return docs
+
+
 def _score_command(args) -> int:
     problems: list[str] = []
     try:
-        gold = read_documents(args.gold, problems)
+        gold = read_gold(args.gold, problems)
         pred = read_documents(args.pred, problems)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         print(f"goftar score: {exc}", file=sys.stderr)
         return 2
     for p in problems:
@@ -418,7 +439,7 @@ def _score_command(args) -> int:
 def register(subparsers) -> None:
     """Add ``goftar score`` to the goftar command line."""
     p = subparsers.add_parser("score", help="score predicted JSONL against gold JSONL (entities, relations, quotes, speakers)")
-    p.add_argument("--gold", required=True, help="gold goftar JSONL")
+    p.add_argument("--gold", required=True, help="gold documents (goftar JSONL or any format goftar convert reads)")
     p.add_argument("--pred", required=True, help="predicted goftar JSONL (documents matched by id)")
     p.add_argument("--json", metavar="OUT", help="also write the metrics as JSON to OUT")
     p.set_defaults(func=_score_command)
