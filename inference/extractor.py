@@ -28,7 +28,36 @@ from .encode import Encoding, TextEncoder, pad_windows
 from .normalize import Normalizer
 from .schema import Schema
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "goftar-fa-small"
+DEFAULT_MODEL_NAME = "goftar-fa-small"
+# the repository's models/ folder, when the package runs from a checkout (an installed wheel has none)
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
+
+
+def model_search_path() -> list[Path]:
+    """Where the default model is looked for, in order: ``GOFTAR_MODEL``, the user cache
+    (``$XDG_CACHE_HOME/goftar/models/goftar-fa-small``, default ``~/.cache/...``), the checkout's ``models/``."""
+    out = []
+    if os.environ.get("GOFTAR_MODEL"):
+        out.append(Path(os.environ["GOFTAR_MODEL"]))
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    out.append(cache / "goftar" / "models" / DEFAULT_MODEL_NAME)
+    out.append(DEFAULT_MODEL)
+    return out
+
+
+def find_model(path: str | os.PathLike | None = None) -> Path:
+    """A model folder: ``path`` when given, else the first of :func:`model_search_path` that holds a model."""
+    if path is not None:
+        return Path(path)
+    tried = model_search_path()
+    for p in tried:
+        if (p / "config.json").exists():
+            return p
+    raise ModelError(
+        "no default model found (looked in: " + ", ".join(str(p) for p in tried) + "). It ships in the repository's "
+        "models/goftar-fa-small (an installed wheel does not carry it): pass its folder, set GOFTAR_MODEL, "
+        f"or copy it to {tried[-2]}."
+    )
 MAX_CHARS = 2_000_000
 PAIR_CHUNK = 2048
 
@@ -166,15 +195,7 @@ class Extractor:
         """
         from .checks import check_model_folder
 
-        if path is None:
-            path = Path(os.environ.get("GOFTAR_MODEL", DEFAULT_MODEL))
-            if not (path / "config.json").exists():
-                raise ModelError(
-                    f"the default model is not at {path}. It ships in the repository's models/goftar-fa-small "
-                    f"(an installed wheel does not carry it): pass its folder, Extractor.from_pretrained('path/to/goftar-fa-small'), "
-                    f"or set GOFTAR_MODEL."
-                )
-        path = Path(path)
+        path = find_model(path)
         if backend not in ("auto", "torch", "onnx"):
             raise ValueError(f"backend must be 'auto', 'torch' or 'onnx', not {backend!r}")
         kind = check_model_folder(path, backend=backend, precision=precision)

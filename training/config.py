@@ -58,6 +58,8 @@ class ModelConfig:
     cue_features: bool = True  # the encoder reads speech-cue tags (goftar.inference.cues) beside the tokens
     relation_features: list[str] | None = None  # pair features of the relation head; None = all (decode.ALL_FEATURES)
     decode: dict[str, Any] = field(default_factory=dict)  # decode settings stored in the checkpoint (decode.DECODE_DEFAULTS)
+    relation_threshold: float | None = None  # pairwise relations (topic) kept above this; None = the checkpoint's (0.5 fresh)
+    single_relation_threshold: float | None = None  # said_by/role_of: winner's share against "nobody"; None = the checkpoint's
 
 
 @dataclass

@@ -81,6 +81,9 @@ def load_model(cfg: TrainConfig):
         )
         tok = AutoTokenizer.from_pretrained(m.encoder)
     model = upgrade(model, m.cue_features, m.relation_features, {**DECODE_DEFAULTS, **(model.config.decode or {}), **m.decode})
+    for key in ("relation_threshold", "single_relation_threshold"):  # decision thresholds live in the checkpoint
+        if getattr(m, key) is not None:
+            setattr(model.config, key, float(getattr(m, key)))
     return model, tok
 
 
