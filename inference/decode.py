@@ -67,7 +67,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS)}
+DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS),
+                   "title_propagation": True}
 
 
 def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,
@@ -317,4 +318,56 @@ def decide_relations(
         k = int(np.argmax(scores[1:])) + 1
         if share[k] / (share[k] + share[0]) >= single_threshold:
             out.append((name, hi, cands[k - 1][0], float(share[k])))
+    return out
+
+
+def _title_key(text: str) -> str:
+    from .quotes import speaker_key
+
+    return speaker_key(text) or ""
+
+
+def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]]) -> list[tuple[str, int, int, float]]:
+    """One title, one holder within an article: a ROLE written again («رئیس مجلس شورای اسلامی» in a later
+    paragraph) is ``role_of`` the PER it stood beside (apposition, «محمدباقر قالیباف رئیس مجلس شورای اسلامی»)
+    where the article first gave it one, whatever the pair scores said. A ROLE that has its own PER beside
+    it keeps the model's decision."""
+    adjacent = _context_features(text, mentions, None)[1]
+    anchor: dict[str, int] = {}
+    own: set[int] = set()
+    for i in sorted(range(len(mentions)), key=lambda i: mentions[i].start):
+        m = mentions[i]
+        if m.type != "ROLE":
+            continue
+        pers = [j for j in adjacent[i] if mentions[j].type == "PER"]
+        if pers:
+            own.add(i)
+            anchor.setdefault(_title_key(text[m.start:m.end]), min(pers, key=lambda j: abs(mentions[j].start - m.start)))
+    from .quotes import same_person
+
+    def holder(i: int) -> int | None:
+        """The nearest mention (guide: role_of → the nearest PER of that person) of the anchored holder."""
+        k = _title_key(text[mentions[i].start:mentions[i].end])
+        if k not in anchor:
+            return None
+        name = text[mentions[anchor[k]].start:mentions[anchor[k]].end]
+        pers = [j for j, p in enumerate(mentions) if p.type == "PER" and same_person(text[p.start:p.end], name)]
+        m = mentions[i]
+        return min(pers, key=lambda j: (max(0, m.start - mentions[j].end, mentions[j].start - m.end), mentions[j].start))
+
+    out = []
+    moved = set()
+    for name, hi, ti, score in decided:
+        if name == "role_of" and hi not in own and mentions[hi].type == "ROLE":
+            h = holder(hi)
+            if h is not None:
+                out.append((name, hi, h, score))
+                moved.add(hi)
+                continue
+        out.append((name, hi, ti, score))
+    for i, m in enumerate(mentions):  # a repeated title the model left unlinked
+        if m.type == "ROLE" and i not in own and i not in moved and not any(n == "role_of" and h == i for n, h, _, _ in out):
+            h = holder(i)
+            if h is not None:
+                out.append(("role_of", i, h, 1.0))
     return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
-from .decode import DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, decide_relations, decode_bio
+from .decode import DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, decide_relations, decode_bio, propagate_titles
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -375,7 +375,7 @@ class Extractor:
         mentions: list[Mention] = []
         word_spans = bio.words(enc.text)
         cues = p.cues if p.cues is not None else find_cues(enc.text, self.lexicon)
-        settings = {k: v for k, v in self.decode.items() if k != "quote_anchor"}
+        settings = {k: self.decode[k] for k in ("aggregation", "constrained")}
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
             layer_type = self.schema.layer_type(layer)  # a layer tagged by category: its one type, else None
@@ -408,10 +408,13 @@ class Extractor:
                 self.runner.run_relations(h32, heads[c:c + PAIR_CHUNK], tails[c:c + PAIR_CHUNK], feats[c:c + PAIR_CHUNK], *extra)
                 for c in range(0, len(index), PAIR_CHUNK)
             ])
-            for name, hi, ti, score in decide_relations(
+            decided = decide_relations(
                 logits, index, mentions, self.schema, self.relation_types,
                 self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.5),
-            ):
+            )
+            if self.decode.get("title_propagation", True):
+                decided = propagate_titles(text, mentions, decided)
+            for name, hi, ti, score in decided:
                 doc.relations.append(Relation(name, mentions[hi].id, mentions[ti].id, score))
             doc.relations.sort(key=lambda r: (int(r.head[1:]), r.type, int(r.tail[1:])))
         doc.quotes = quotes_view(doc)
