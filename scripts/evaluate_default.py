@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     m = score(gold, pred)
     metrics["corpus_test"] = m
     metrics["corpus_test"]["seconds"] = round(time.time() - t, 1)
+    metrics["corpus_test"]["n_documents"] = len(gold)
 
     for name, path, fmt in (("peyma_test", "peyma/test.txt", "peyma"), ("arman_fold1_test", "arman/test_fold1.txt", "arman")):
         p = Path(args.datasets) / path
@@ -90,7 +91,7 @@ def summary(m) -> str:
     q = c["quotes"]
     lines += [
         "",
-        "| corpus test (18 articles) | F1 |",
+        f"| corpus test ({c.get('n_documents', '?')} articles) | F1 |",
         "|---|---|",
         *[f"| entities `{layer}` (micro, strict) | {f(v['micro']['f1'])} |" for layer, v in ent.items() if "micro" in v and layer != "micro"],
         *[f"| relation `{r}` (strict) | {f(v['f1'])} |" for r, v in rel.items() if isinstance(v, dict) and "f1" in v],

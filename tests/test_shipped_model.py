@@ -45,3 +45,17 @@ def test_default_model_on_the_seed_article(shipped, seed_doc):
     }
     low = {k: (round(v, 3), FLOORS[k]) for k, v in got.items() if v < FLOORS[k]}
     assert not low, f"shipped model below its floors on the seed article: {low}"
+def test_no_span_cuts_a_word_on_the_examples(shipped):
+    import numpy as np
+    from pathlib import Path
+
+    from goftar.inference import bio
+
+    root = Path(__file__).resolve().parents[1] / "data" / "examples"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.glob("*.txt"))]
+    assert texts
+    for doc in shipped(texts):
+        ws = bio.words(doc.text)
+        inner = {i for s, e in ws for i in range(s + 1, e)}
+        cut = [doc.text[e.start:e.end] for e in doc.entities if e.start in inner or e.end in inner]
+        assert not cut, cut
