@@ -64,3 +64,28 @@ def test_empty():
         assert "unknown relation features" in str(exc)
     else:
         raise AssertionError("unknown feature accepted")
+
+
+def test_repeated_title_goes_to_the_person_it_first_stood_beside():
+    from goftar.inference.decode import propagate_titles
+
+    text = "محمدباقر قالیباف رئیس مجلس گفت: کار داریم. ایگور سرگینکو نیز آمد. رئیس مجلس افزود: باید رفت. قالیباف رفت."
+    ms = mentions(text, [("PER", "محمدباقر قالیباف", 0), ("ROLE", "رئیس مجلس", 0), ("PER", "ایگور سرگینکو", 0),
+                         ("ROLE", "رئیس مجلس", 1), ("PER", "قالیباف", 1)])
+    decided = [("role_of", 1, 0, 0.9), ("role_of", 3, 2, 0.6)]  # the model gave the repeated title to the nearer man
+    out = propagate_titles(text, ms, decided)
+    # to the nearest mention of the same person («قالیباف» after it), not to the other man
+    assert ("role_of", 3, 4, 0.6) in out and ("role_of", 1, 0, 0.9) in out
+    # a title with its own name beside it keeps the model's decision
+    assert propagate_titles(text, ms, [("role_of", 1, 4, 0.5)]) == [("role_of", 1, 4, 0.5), ("role_of", 3, 4, 1.0)]
+
+
+def test_a_title_does_not_run_across_a_preposition():
+    from goftar.inference.decode import cut_at_words
+
+    text = "رئیس مجلس بلاروس به کمیسیون مشترک اشاره کرد"
+    offsets = np.array([[m.start(), m.end()] for m in __import__("re").finditer(r"\S+", text)])
+    role = Mention("ROLE", 0, 6, 0, text.index(" اشاره"))
+    (cut,) = cut_at_words(text, [role], offsets, ["به", "را", "که"])
+    assert text[cut.start:cut.end] == "رئیس مجلس بلاروس" and (cut.tok_start, cut.tok_end) == (0, 3)
+    assert cut_at_words(text, [role], offsets, []) == [role]
