@@ -395,7 +395,7 @@ class Extractor:
 
         for j, m in enumerate(mentions, 1):
             m.id = f"T{j}"
-        doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score) for m in mentions]
+        doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score, text[m.start:m.end]) for m in mentions]
         heads, tails, feats, index = candidate_pairs(
             text, mentions, self.schema, pairs=self.config.get("allowed_pairs"),
             cues=cues if cues is not None else find_cues(text, self.lexicon), features=self.relation_features,

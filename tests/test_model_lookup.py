@@ -31,3 +31,19 @@ def test_no_model_anywhere_names_every_place(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="no default model found") as e:
         X.find_model()
     assert str(tmp_path / "cache") in str(e.value) and "GOFTAR_MODEL" in str(e.value)
+
+
+def test_returned_entities_carry_their_text(trained_tiny, seed_doc):
+    from goftar.inference.extractor import Extractor
+
+    doc = Extractor.from_pretrained(trained_tiny)([seed_doc.text])[0]
+    assert doc.entities
+    assert all(e.text == doc.text[e.start:e.end] for e in doc.entities)
+
+
+def test_package_declares_types():
+    from pathlib import Path
+
+    import goftar.inference
+
+    assert (Path(goftar.inference.__file__).parent / "py.typed").exists()
