@@ -5,6 +5,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
+# The shared NER sets (PEYMA, ARMAN) the training recipes read as ${GOFTAR_DATASETS}; not shipped code, a project default.
+export GOFTAR_DATASETS ?= $(abspath ../shared/datasets)
 
 .PHONY: setup setup-runtime test demo model bench labelstudio-check clean chromium
 

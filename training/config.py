@@ -238,7 +238,7 @@ def available_sources(sources: list[SourceConfig], log=print) -> list[SourceConf
     """
     import os
 
-    ds = os.environ.get("GOFTAR_DATASETS", "../shared/datasets")
+    ds = os.environ.get("GOFTAR_DATASETS", "")
     keep: list[SourceConfig] = []
     for src in sources:
         p = Path(src.path)
@@ -252,7 +252,7 @@ def available_sources(sources: list[SourceConfig], log=print) -> list[SourceConf
             raise ConfigError(f"data.train: no such file {src.path}")
         log(f"note: {src.format.upper() if src.format != 'auto' else src.path} is not added: {src.path} not found. "
             f"PEYMA and ARMAN are added when GOFTAR_DATASETS points at the folder holding peyma/ and arman/ "
-            f"(now {ds!r})")
+            f"(now {ds!r})" if ds else f"(it is not set)")
     return keep
 
 
@@ -267,8 +267,10 @@ def load_config(path: str | Path) -> TrainConfig:
 
     import yaml
 
-    # data paths may say ${GOFTAR_DATASETS}: the shared NER sets, beside the checkout by default
-    os.environ.setdefault("GOFTAR_DATASETS", "../shared/datasets")
+    # data paths may say ${GOFTAR_DATASETS}: the folder holding the shared NER sets (peyma/, arman/); no default —
+    # `make model` sets it for this project's machines, a user sets it where their copies are. Unset, it reads as
+    # a path that names the variable, so a missing set is reported as such (and YAML stays parseable).
+    unset = "GOFTAR_DATASETS" not in os.environ
     try:
         with open(path, encoding="utf-8") as f:
             raw = f.read()
@@ -277,6 +279,8 @@ def load_config(path: str | Path) -> TrainConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
     try:
+        if unset:
+            raw = raw.replace("${GOFTAR_DATASETS}", "GOFTAR_DATASETS-is-not-set").replace("$GOFTAR_DATASETS", "GOFTAR_DATASETS-is-not-set")
         d = yaml.safe_load(os.path.expandvars(raw))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -42,6 +42,9 @@ def read_source(src: SourceConfig) -> tuple[list[Document], list[str]]:
     """Read a source's documents; returns (documents, problems). Broken records are reported, not fatal."""
     path = Path(src.path)
     if not path.exists():
+        if "GOFTAR_DATASETS" in str(src.path):
+            raise FileNotFoundError(f"training source not found: {path} — set GOFTAR_DATASETS to the folder holding "
+                                    f"peyma/ and arman/ (PEYMA and ARMAN are not shipped with goftar)")
         raise FileNotFoundError(f"training source not found: {path}")
     from goftar.inference import formats
 
