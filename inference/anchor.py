@@ -42,18 +42,18 @@ class Quote:
     cue: int | None  # index of the cue it is tied to
 
 
-def _words_in(ws: Sequence[tuple[int, int]], a: int, b: int) -> range:
-    starts = np.array([s for s, _ in ws], dtype=np.int64)
-    ends = np.array([e for _, e in ws], dtype=np.int64)
+def _words_in(starts: np.ndarray, ends: np.ndarray, a: int, b: int) -> range:
+    """Indices of the words (by their ``starts``/``ends`` arrays) that overlap ``[a, b)``."""
     lo = int(np.searchsorted(ends, a, side="right"))
     hi = int(np.searchsorted(starts, b, side="left"))
     return range(lo, max(lo, hi))
 
 
 def word_inside_prob(text: str, offsets: np.ndarray, logits: np.ndarray, labels: Sequence[str],
-                     word_spans: Sequence[tuple[int, int]]) -> np.ndarray:
+                     word_spans: Sequence[tuple[int, int]], groups: Sequence[Sequence[int]] | None = None) -> np.ndarray:
     """P(inside a quote) per word (first-token reading; words without tokens get 0)."""
-    groups = bio.token_words(word_spans, offsets)
+    if groups is None:
+        groups = bio.token_words(word_spans, offsets)
     p = np.exp(bio.log_softmax(logits)) if len(logits) else np.zeros((0, len(labels)))
     o = labels.index("O")
     out = np.zeros(len(word_spans))
@@ -74,28 +74,32 @@ def anchor_quotes(text: str, spans: list[tuple[int, int, float]], cues: list[Cue
                   p_in: np.ndarray, settings: dict | None = None) -> list[Quote]:
     """Tie predicted quote spans ``(start, end, score)`` to cue regions (see the module docstring)."""
     cfg = {**ANCHOR_DEFAULTS, **(settings or {})}
-    ws = list(word_spans)
+    w_starts = np.array([a for a, _ in word_spans], dtype=np.int64)
+    w_ends = np.array([b for _, b in word_spans], dtype=np.int64)
     sources = [c for c in cues if c.kind == "source"]
     regions = [(k, c) for k, c in enumerate(cues) if c.kind != "source"]
+    # region and source bounds as arrays: each span finds its regions in one vectorised test (linear in the text)
+    r_start = np.array([c.region[0] for _, c in regions], dtype=np.int64)
+    r_end = np.array([c.region[1] for _, c in regions], dtype=np.int64)
+    src_bounds = np.array([[*c.region, *c.phrase] for c in sources], dtype=np.int64).reshape(-1, 4)
     out: list[Quote] = []
-    used: set[int] = set()
 
     def mean_in(a: int, b: int) -> float:
-        r = _words_in(ws, a, b)
+        r = _words_in(w_starts, w_ends, a, b)
         return float(p_in[r.start:r.stop].mean()) if len(r) else 0.0
 
     def n_words(a: int, b: int) -> int:
-        return len(_words_in(ws, a, b))
+        return len(_words_in(w_starts, w_ends, a, b))
 
     by_region: dict[int, list[tuple[int, int, float]]] = {}
     free: list[tuple[int, int, float]] = []
     for s, e, sc in spans:
-        hit = [k for k, c in regions if s < c.region[1] and c.region[0] < e]
-        if hit:
+        hit = np.nonzero((s < r_end) & (r_start < e))[0]
+        if len(hit):
             # the region holding most of the quote
-            k = max(hit, key=lambda k: min(e, cues[k].region[1]) - max(s, cues[k].region[0]))
-            by_region.setdefault(k, []).append((s, e, sc))
-        elif any(c.region[0] <= s < c.region[1] or c.phrase[0] <= s < c.phrase[1] for c in sources):
+            j = int(hit[np.argmax(np.minimum(e, r_end[hit]) - np.maximum(s, r_start[hit]))])
+            by_region.setdefault(regions[j][0], []).append((s, e, sc))
+        elif (((src_bounds[:, 0] <= s) & (s < src_bounds[:, 1])) | ((src_bounds[:, 2] <= s) & (s < src_bounds[:, 3]))).any():
             continue
         else:
             free.append((s, e, sc))
@@ -119,7 +123,6 @@ def anchor_quotes(text: str, spans: list[tuple[int, int, float]], cues: list[Cue
         if n_words(s, e) <= cfg["min_words"] and (s, e) != (rs, re_):
             continue
         out.append(Quote(s, e, score, k))
-        used.add(k)
     for s, e, sc in free:
         if cfg["free"] is not None and sc >= cfg["free"] and n_words(s, e) > cfg["min_words"]:
             out.append(Quote(s, e, sc, None))

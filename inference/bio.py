@@ -270,12 +270,15 @@ class Decoded:
 
 def decode_words(text: str, offsets: np.ndarray, logits: np.ndarray, labels: Sequence[str], *,
                  aggregation: str = "first", constrained: bool = True,
-                 word_spans: Sequence[tuple[int, int]] | None = None) -> list[Decoded]:
+                 word_spans: Sequence[tuple[int, int]] | None = None,
+                 groups: Sequence[Sequence[int]] | None = None) -> list[Decoded]:
     """Decode one layer's token logits [T, K] into whole-word spans of ``text``.
 
     Tokens are grouped into words (:func:`words`), their log-probabilities
     aggregated per word, and the word sequence decoded with :func:`viterbi`
     (``constrained``) or a lenient argmax. Spans are unions of whole words.
+    ``word_spans``/``groups`` (:func:`words`, :func:`token_words`) may be given
+    when several layers of one text are decoded.
     """
     if aggregation == "token":
         ws = [(int(a), int(b)) for a, b in np.asarray(offsets)]
@@ -283,7 +286,8 @@ def decode_words(text: str, offsets: np.ndarray, logits: np.ndarray, labels: Seq
         aggregation = "first"
     else:
         ws = list(word_spans) if word_spans is not None else words(text)
-        groups = token_words(ws, offsets) if len(offsets) else []
+        if groups is None:  # a caller decoding several layers of one text passes them, computed once
+            groups = token_words(ws, offsets) if len(offsets) else []
     if not ws or len(offsets) == 0:
         return []
     keep = [w for w, g in enumerate(groups) if g]  # words the tokenizer saw (not dropped marks)

@@ -171,7 +171,8 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     verbs: list[tuple[int, int, str]] = []  # (start, end, kind) of speech verbs in the line
     for m in lex.direct.finditer(norm, ls, le):
         verbs.append((m.start(), m.end(), "direct"))
-    taken = [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in lex.according.finditer(norm, ls, le)]
+    according = list(lex.according.finditer(norm, ls, le))
+    taken = [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in according]
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or y <= a for x, y in taken)
@@ -190,7 +191,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     # where a direct quote without quotation marks must stop: before the next cue of the paragraph
     # (bare speech verbs and openers do not stop it: they occur inside quotes)
     later = sorted({v[0] for v in verbs if v[2] == "direct"} | {r[0] for r in reports}
-                   | {m.start() for m in lex.according.finditer(norm, ls, le)})
+                   | {m.start() for m in according})
 
     # subject zones end at the verb; an opener's region inside the zone is cut out of it
     for k, (vs, ve, kind) in enumerate(verbs):
@@ -234,7 +235,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
             continue
         subject = (_sentence_start(norm, ls, os_), os_)
         out.append(Cue("indirect", (os_, oe), region, subject, False, _is_pronoun(lex, norm, subject)))
-    for m in lex.according.finditer(norm, ls, le):
+    for m in according:
         pro = lex.pronouns.match(norm, _trim(norm, m.end(), le)[0])
         if pro:  # «به گفته وی X»: no comma needed after a pronoun
             subj, begin = (pro.start(), pro.end()), pro.end()

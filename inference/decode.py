@@ -75,7 +75,7 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
 
 
 def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,
-               aggregation: str = "first", constrained: bool = True, word_spans=None) -> list[Mention]:
+               aggregation: str = "first", constrained: bool = True, word_spans=None, groups=None) -> list[Mention]:
     """Decode one layer's token logits into whole-word spans (:func:`goftar.inference.bio.decode_words`).
 
     ``labels`` are ``O, B-X, I-X, …``; ``layer_type`` is the entity type for
@@ -84,7 +84,7 @@ def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[
     """
     spans: list[Mention] = []
     for d in bio.decode_words(text, offsets, logits, labels, aggregation=aggregation, constrained=constrained,
-                              word_spans=word_spans):
+                              word_spans=word_spans, groups=groups):
         s, e = trim_span(text, d.start, d.end)
         if e <= s:
             continue
@@ -97,12 +97,12 @@ def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[
 
 
 def anchored_quotes(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], quotes: list[Mention],
-                    cues: list, word_spans, settings: dict | None) -> list[Mention]:
+                    cues: list, word_spans, settings: dict | None, groups=None) -> list[Mention]:
     """The ``quote`` layer's spans tied to their speech cues (:mod:`goftar.inference.anchor`)."""
     cfg = {**ANCHOR_DEFAULTS, **(settings or {})}
     if not cfg.get("enabled", True):
         return quotes
-    p_in = word_inside_prob(text, offsets, logits, labels, word_spans)
+    p_in = word_inside_prob(text, offsets, logits, labels, word_spans, groups)
     out = []
     for q in anchor_quotes(text, [(m.start, m.end, m.score) for m in quotes], cues, word_spans, p_in, cfg):
         s, e = trim_span(text, q.start, q.end)
@@ -141,18 +141,17 @@ def pair_types(schema: Schema) -> list[tuple[str, str]]:
 def _context_features(text: str, mentions: list[Mention], cues: list | None) -> tuple[dict, dict, list[int]]:
     """Per mention: its tied cue (quotes), its adjacent mentions by type, and its title context (ROLEs)."""
     cue_of: dict[int, object] = {}
-    if cues:
-        regions = [c for c in cues if c.kind != "source"]
+    regions = [c for c in cues or () if c.kind != "source"]
+    if regions:
+        r_start = np.array([c.region[0] for c in regions], dtype=np.int64)
+        r_end = np.array([c.region[1] for c in regions], dtype=np.int64)
         for i, m in enumerate(mentions):
             if m.type != "QUOTE":
                 continue
-            best, size = None, 0
-            for c in regions:
-                ov = min(m.end, c.region[1]) - max(m.start, c.region[0])
-                if ov > size:
-                    best, size = c, ov
-            if best is not None:
-                cue_of[i] = best
+            overlap = np.minimum(m.end, r_end) - np.maximum(m.start, r_start)  # one vector per quote: linear
+            k = int(np.argmax(overlap))
+            if overlap[k] > 0:
+                cue_of[i] = regions[k]
     order = sorted(range(len(mentions)), key=lambda i: (mentions[i].start, mentions[i].end))
     adjacent: dict[int, set[int]] = {i: set() for i in range(len(mentions))}
     for k, i in enumerate(order):
@@ -216,7 +215,7 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
 
     names = LEGACY_FEATURES if features is None else list(features)
     cols = [ALL_FEATURES.index(n) for n in names]
-    cue_of, adjacent, title = _context_features(text, mentions, cues) if len(cols) > 7 or any(c >= 7 for c in cols) else ({}, {}, [])
+    cue_of, adjacent, title = _context_features(text, mentions, cues) if any(c >= 7 for c in cols) else ({}, {}, [])
     rows: list[list[int]] = []
     index: list[tuple[int, int]] = []
     for hi, h in enumerate(mentions):
@@ -348,28 +347,32 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
             anchor.setdefault(_title_key(text[m.start:m.end]), min(pers, key=lambda j: abs(mentions[j].start - m.start)))
     from .quotes import same_person
 
+    pers = [j for j, p in enumerate(mentions) if p.type == "PER"]
+    holders: dict[str, list[int]] = {}  # title key → every PER mention of its anchored holder, computed once per key
+
     def holder(i: int) -> int | None:
         """The nearest mention (guide: role_of → the nearest PER of that person) of the anchored holder."""
         k = _title_key(text[mentions[i].start:mentions[i].end])
         if k not in anchor:
             return None
-        name = text[mentions[anchor[k]].start:mentions[anchor[k]].end]
-        pers = [j for j, p in enumerate(mentions) if p.type == "PER" and same_person(text[p.start:p.end], name)]
+        if k not in holders:
+            name = text[mentions[anchor[k]].start:mentions[anchor[k]].end]
+            holders[k] = [j for j in pers if same_person(text[mentions[j].start:mentions[j].end], name)]
         m = mentions[i]
-        return min(pers, key=lambda j: (max(0, m.start - mentions[j].end, mentions[j].start - m.end), mentions[j].start))
+        return min(holders[k], key=lambda j: (max(0, m.start - mentions[j].end, mentions[j].start - m.end), mentions[j].start))
 
     out = []
-    moved = set()
+    linked = set()  # ROLEs with a role_of after the model's decisions and the moves
     for name, hi, ti, score in decided:
         if name == "role_of" and hi not in own and mentions[hi].type == "ROLE":
             h = holder(hi)
             if h is not None:
-                out.append((name, hi, h, score))
-                moved.add(hi)
-                continue
+                ti = h
+        if name == "role_of":
+            linked.add(hi)
         out.append((name, hi, ti, score))
     for i, m in enumerate(mentions):  # a repeated title the model left unlinked
-        if m.type == "ROLE" and i not in own and i not in moved and not any(n == "role_of" and h == i for n, h, _, _ in out):
+        if m.type == "ROLE" and i not in own and i not in linked:
             h = holder(i)
             if h is not None:
                 out.append(("role_of", i, h, 1.0))

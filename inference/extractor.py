@@ -374,17 +374,19 @@ class Extractor:
         hidden = self.gather(enc, {w: hidden_of[(k, w)] for w in range(n_win)})
         mentions: list[Mention] = []
         word_spans = bio.words(enc.text)
+        groups = bio.token_words(word_spans, enc.offsets)  # every layer reads the same words
         cues = p.cues if p.cues is not None else find_cues(enc.text, self.lexicon)
         settings = {k: self.decode[k] for k in ("aggregation", "constrained")}
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
             layer_type = self.schema.layer_type(layer)  # a layer tagged by category: its one type, else None
-            found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, **settings)
+            found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, groups=groups,
+                               **settings)
             if layer == "role":
                 found = cut_at_words(enc.text, found, enc.offsets, self.decode.get("role_stop_words") or [])
             if layer == "quote":
                 found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,
-                                        self.decode.get("quote_anchor"))
+                                        self.decode.get("quote_anchor"), groups)
             mentions.extend(found)
         mentions.sort(key=lambda m: (m.start, -m.end))
         self.link(doc, enc.text, mentions, hidden, cues)
