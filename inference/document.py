@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -166,6 +166,140 @@ class Relation:
         return d
 
 
+@dataclass(frozen=True)
+class Speaker:
+    """The resolved speaker of one QUOTE (:func:`goftar.inference.quotes.resolve_speaker`).
+
+    mention_id / mention_text / mention_type: the ``said_by`` tail as annotated
+    or predicted (PER, ROLE or ORG).
+    name: the fullest name of the person (PER), the organisation's text (ORG),
+    or, for a ROLE whose holder the document never names, the title itself, so
+    two different unnamed speakers never compare equal.
+    title: a ROLE held by that person (None when there is none; for an ORG).
+    person_id: the PER mention whose text is ``name`` (None for ORG, for an
+    unnamed ROLE, and for a speaker read back from a ``quotes`` field).
+
+    >>> Speaker("T2", "وی", "PER", "محمدباقر قالیباف", "رئیس مجلس", "T1").name
+    'محمدباقر قالیباف'
+    """
+
+    mention_id: str
+    mention_text: str
+    mention_type: str
+    name: str
+    title: str | None = None
+    person_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _ReadsLikeItsDict:
+    """``x["field"]``, ``x.get("field")`` and ``"field" in x`` read ``x.to_dict()``:
+    the interface of goftar 0.1, whose quotes were plain dicts."""
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        d = self.to_dict()
+        if key not in d:
+            raise KeyError(key)
+        return d[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def keys(self):
+        return self.to_dict().keys()
+
+
+@dataclass(frozen=True)
+class QuoteSector(_ReadsLikeItsDict):
+    """A sector a quote is about (``topic``): the SECTOR mention and its category."""
+
+    id: str
+    text: str
+    category: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "category": self.category}
+
+
+@dataclass
+class Quote(_ReadsLikeItsDict):
+    """One quote of a document with its resolved speaker and its sectors: an item of ``Document.quotes``.
+
+    ``to_dict()`` is the item of the ``quotes`` field of goftar's JSONL (docs/ANNOTATION.md)::
+
+        {"id", "text", "start", "end", ["score",] "speaker": {"id", "text", "type"} | None,
+         "speaker_name", "speaker_title", "sectors": [{"id", "text", "category"}]}
+
+    For code written against the dicts of goftar 0.1, ``quote["speaker_name"]`` and
+    ``quote.get("score")`` still read those fields.
+
+    >>> q = Quote("T3", "باید تلاش کنیم", 32, 46, Speaker("T1", "قالیباف", "PER", "محمدباقر قالیباف", "رئیس مجلس"))
+    >>> q.speaker_name, q["speaker_title"], q.to_dict()["speaker"]
+    ('محمدباقر قالیباف', 'رئیس مجلس', {'id': 'T1', 'text': 'قالیباف', 'type': 'PER'})
+    """
+
+    id: str
+    text: str
+    start: int
+    end: int
+    speaker: Speaker | None = None
+    sectors: list[QuoteSector] = field(default_factory=list)
+    score: float | None = None
+
+    @property
+    def speaker_name(self) -> str | None:
+        return self.speaker.name if self.speaker else None
+
+    @property
+    def speaker_title(self) -> str | None:
+        return self.speaker.title if self.speaker else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "text": self.text, "start": self.start, "end": self.end}
+        if self.score is not None:
+            d["score"] = round(float(self.score), 4)
+        sp = self.speaker
+        d["speaker"] = {"id": sp.mention_id, "text": sp.mention_text, "type": sp.mention_type} if sp else None
+        d["speaker_name"] = self.speaker_name
+        d["speaker_title"] = self.speaker_title
+        d["sectors"] = [s.to_dict() for s in self.sectors]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "quotes") -> "Quote":
+        """A Quote from its JSON object (a ``quotes`` item); a wrong field is a :class:`DocumentError` naming it."""
+        if not isinstance(d, dict):
+            raise DocumentError(f"{where}: expected an object, got {_json_type(d)}")
+        for k, ok, want in (("id", _str_or_int, "a string"), ("start", _int, "an integer"), ("end", _int, "an integer")):
+            if k not in d:
+                raise DocumentError(f"{where}: missing {k!r}")
+            if not ok(d[k]):
+                raise DocumentError(f"{where}.{k}: expected {want}, got {_json_type(d[k])}")
+        if not _num_or_none(d.get("score")):
+            raise DocumentError(f"{where}.score: expected a number, got {_json_type(d['score'])}")
+        sp = d.get("speaker")
+        speaker = None
+        if sp is not None or d.get("speaker_name") is not None:
+            if sp is not None and not isinstance(sp, dict):
+                raise DocumentError(f"{where}.speaker: expected an object or null, got {_json_type(sp)}")
+            sp = sp or {}
+            speaker = Speaker(str(sp.get("id", "")), sp.get("text") or "", sp.get("type") or "",
+                              d.get("speaker_name") or sp.get("text") or "", d.get("speaker_title"))
+        sectors = d.get("sectors") or []
+        if not isinstance(sectors, list) or not all(isinstance(s, dict) and "id" in s for s in sectors):
+            raise DocumentError(f"{where}.sectors: expected an array of objects with an 'id'")
+        return cls(str(d["id"]), d.get("text") or "", d["start"], d["end"], speaker,
+                   [QuoteSector(str(s["id"]), s.get("text") or "", s.get("category")) for s in sectors], d.get("score"))
+
+
 @dataclass
 class Document:
     id: str
@@ -174,7 +308,7 @@ class Document:
     relations: list[Relation] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-    quotes: list[dict[str, Any]] | None = None
+    quotes: list[Quote] | None = None  # speakers resolved (goftar.inference.quotes.quotes_view); None when not computed
     where: str | None = field(default=None, repr=False, compare=False)  # "file:line" it was read from; not written
 
     # -- lookup -------------------------------------------------------
@@ -213,7 +347,9 @@ class Document:
         ]
         return cls(
             id=str(d.get("id", "")), text=d["text"], entities=ents, relations=rels,
-            meta=dict(d.get("meta") or {}), error=d.get("error"), quotes=d.get("quotes"),
+            meta=dict(d.get("meta") or {}), error=d.get("error"),
+            quotes=None if d.get("quotes") is None else [
+                Quote.from_dict(q, f"{prefix}quotes[{i}]") for i, q in enumerate(d["quotes"])],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,7 +360,7 @@ class Document:
             "relations": [r.to_dict() for r in self.relations],
         }
         if self.quotes is not None:
-            d["quotes"] = self.quotes
+            d["quotes"] = [q.to_dict() if isinstance(q, Quote) else q for q in self.quotes]
         if self.meta:
             d["meta"] = self.meta
         if self.error is not None:

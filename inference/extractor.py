@@ -3,7 +3,7 @@
 >>> from goftar.inference import Extractor            # doctest: +SKIP
 >>> ex = Extractor.from_pretrained()                   # the shipped default model  # doctest: +SKIP
 >>> doc = ex(["قالیباف گفت: روابط تجاری را توسعه می‌دهیم."])[0]  # doctest: +SKIP
->>> doc.quotes[0]["speaker_name"]                      # doctest: +SKIP
+>>> doc.quotes[0].speaker_name                         # a Quote; doc.quotes[0].to_dict() is its JSON  # doctest: +SKIP
 'قالیباف'
 
 One result per input, in order; an input that cannot be processed gives a

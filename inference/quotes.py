@@ -28,40 +28,14 @@ runtime can attach ``quotes`` to every prediction.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from .document import Document, Entity, Relation
+from .document import Document, Entity, Quote, QuoteSector, Relation, Speaker
 from .normalize import NEUTRAL, normalize
 
 ZWNJ = "\u200c"
 
-__all__ = ["Speaker", "resolve_speaker", "resolve_speakers", "speaker_key", "quotes_view", "same_person"]
-
-
-@dataclass(frozen=True)
-class Speaker:
-    """The resolved speaker of one QUOTE.
-
-    mention_id / mention_text / mention_type: the ``said_by`` tail as annotated
-    or predicted (PER, ROLE or ORG).
-    name: the fullest name of the person (PER), the organisation's text (ORG),
-    or, for a ROLE whose holder the document never names, the title itself, so
-    two different unnamed speakers never compare equal.
-    title: a ROLE held by that person (None when there is none; for an ORG).
-    person_id: the PER mention whose text is ``name`` (None for ORG and for an
-    unnamed ROLE).
-    """
-
-    mention_id: str
-    mention_text: str
-    mention_type: str
-    name: str
-    title: str | None = None
-    person_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["Quote", "QuoteSector", "Speaker", "resolve_speaker", "resolve_speakers", "speaker_key", "quotes_view", "same_person"]
 
 
 def speaker_key(name: str | None) -> str | None:
@@ -261,35 +235,27 @@ def _in_order(ents: Iterable[Entity]) -> list[Entity]:
     return sorted(ents, key=lambda e: (e.start, e.end))
 
 
-def quotes_view(doc: Document) -> list[dict[str, Any]]:
-    """The ``quotes`` field of goftar's predict output: one dict per QUOTE in
-    document order, with its speaker resolved and its sectors.
+def quotes_view(doc: Document) -> list[Quote]:
+    """The ``quotes`` field of goftar's predict output: one :class:`Quote` per QUOTE
+    in document order, with its speaker resolved (:func:`resolve_speaker`) and its
+    sectors (``topic``, each SECTOR once, in document order).
 
-    ``{"id", "text", "start", "end", ["score",] "speaker": {"id", "text",
-    "type"} | None, "speaker_name", "speaker_title", "sectors": [{"id",
-    "text", "category"}]}``; ``speaker`` is the ``said_by`` mention as written,
-    ``speaker_name``/``speaker_title`` the resolved person (see
-    :func:`resolve_speaker`).
+    >>> from goftar.inference.document import Document, Entity, Relation
+    >>> doc = Document("d", "قالیباف گفت: بانک‌ها باید کمک کنند",
+    ...     [Entity("T1", "PER", 0, 7), Entity("T2", "QUOTE", 13, 34), Entity("T3", "SECTOR", 13, 20, category="BANKING_FINANCE")],
+    ...     [Relation("said_by", "T2", "T1"), Relation("topic", "T2", "T3")])
+    >>> [(q.text, q.speaker_name, [s.category for s in q.sectors]) for q in quotes_view(doc)]
+    [('بانک‌ها باید کمک کنند', 'قالیباف', ['BANKING_FINANCE'])]
     """
     res = _Resolver(doc)
-    out: list[dict[str, Any]] = []
+    out: list[Quote] = []
     for q in _in_order(e for e in doc.entities if e.type == "QUOTE"):
-        item: dict[str, Any] = {"id": q.id, "text": doc.span_text(q), "start": q.start, "end": q.end}
-        if q.score is not None:
-            item["score"] = round(float(q.score), 4)
-        sp = res.resolve(q.id)
-        item["speaker"] = (
-            {"id": sp.mention_id, "text": sp.mention_text, "type": sp.mention_type} if sp else None
-        )
-        item["speaker_name"] = sp.name if sp else None
-        item["speaker_title"] = sp.title if sp else None
         seen: set[str] = set()
         sectors = []
         for s in _in_order(res.topics.get(q.id, [])):
-            if s.id in seen:
-                continue
-            seen.add(s.id)
-            sectors.append({"id": s.id, "text": doc.span_text(s), "category": s.category})
-        item["sectors"] = sectors
-        out.append(item)
+            if s.id not in seen:
+                seen.add(s.id)
+                sectors.append(QuoteSector(s.id, doc.span_text(s), s.category))
+        score = None if q.score is None else round(float(q.score), 4)
+        out.append(Quote(q.id, doc.span_text(q), q.start, q.end, res.resolve(q.id), sectors, score))
     return out
