@@ -32,7 +32,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/goftar-fa-small")
     ap.add_argument("--out", default="runs/eval")
-    ap.add_argument("--datasets", default=os.environ.get("GOFTAR_DATASETS", "../shared/datasets"))
+    ap.add_argument("--datasets", default=os.environ.get("GOFTAR_DATASETS"),
+                    help="the folder holding peyma/ and arman/ (default: $GOFTAR_DATASETS; `make` sets it)")
     ap.add_argument("--batch-size", type=int, default=32)
     args = ap.parse_args(argv)
 
@@ -56,6 +57,10 @@ def main(argv=None) -> int:
     metrics["corpus_test"]["n_documents"] = len(gold)
 
     for name, path, fmt in (("peyma_test", "peyma/test.txt", "peyma"), ("arman_fold1_test", "arman/test_fold1.txt", "arman")):
+        if not args.datasets:
+            print(f"skipping {name}: set GOFTAR_DATASETS (or --datasets) to the folder holding peyma/ and arman/",
+                  file=sys.stderr)
+            continue
         p = Path(args.datasets) / path
         if not p.exists():
             print(f"skipping {name}: {p} not found", file=sys.stderr)

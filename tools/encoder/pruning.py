@@ -23,9 +23,10 @@ def _repo_root() -> Path:
 
 
 def default_corpus_dirs() -> list[Path]:
-    """``../shared/datasets`` beside the repository root (if present) and the repo's ``data/``."""
+    """``$GOFTAR_DATASETS`` (the raw and NER datasets, when set) and the repository's ``data/``."""
     root = _repo_root()
-    dirs = [root.parent / "shared" / "datasets", root / "data"]
+    dirs = [Path(os.environ["GOFTAR_DATASETS"])] if os.environ.get("GOFTAR_DATASETS") else []
+    dirs.append(root / "data")
     return [d for d in dirs if d.is_dir()]
 
 
