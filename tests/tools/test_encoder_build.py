@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import struct
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ is not installed: import it from the checkout
-import tools.encoder as eb  # noqa: E402
+import tools.encoder as eb  # tools/ is not installed: the checkout root is on sys.path (pyproject: pythonpath)
+from tests.helpers import load_script
 
 HIDDEN, LAYERS, HEADS, FF, MAX_POS, TYPES = 64, 2, 4, 128, 32, 2
 
@@ -367,22 +366,11 @@ def test_cli_builds_in_process(tmp_path, tiny_bin, corpus_dir, capsys):
     assert "not an E5S1 encoder file" in capsys.readouterr().err
 
 
-def _script(name: str):
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_check_script_passes_on_a_faithful_pruning(built, tmp_path, capsys):
     full, pruned, _, _ = built
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "من اين كتاب را دوست دارم"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _script("check_encoder").main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
+    assert load_script("check_encoder").main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
     assert "all checks passed" in capsys.readouterr().out
 
 
@@ -393,14 +381,14 @@ def test_check_script_fails_when_weights_differ(built, tmp_path, capsys):
     eb.build_encoder(other, bin_path=other_bin, prune=False, log=lambda s: None)
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "کتاب"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _script("check_encoder").main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
+    assert load_script("check_encoder").main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
     assert "FAIL  hidden states pruned vs full" in capsys.readouterr().out
 
 
 def test_bio_viterbi_never_opens_an_entity_inside():
     from goftar.inference import bio
 
-    L = _script("bench_peyma").LABELS
+    L = load_script("bench_peyma").LABELS
     # argmax would say O I-PER B-LOC I-PER; the constraints must repair both I-PER
     log_probs = np.full((4, len(L)), -5.0)
     for t, (best, second) in enumerate([("O", "B-PER"), ("I-PER", "B-PER"), ("B-LOC", "O"), ("I-PER", "I-LOC")]):
@@ -412,7 +400,7 @@ def test_bio_viterbi_never_opens_an_entity_inside():
 
 
 def test_bench_peyma_runs_end_to_end_on_a_tiny_encoder(built, tmp_path, capsys):
-    bench = _script("bench_peyma")
+    bench = load_script("bench_peyma")
     data = tmp_path / "peyma"
     data.mkdir()
     # PEYMA keeps inner spaces where ZWNJ was ("کتاب ها"): one labelled word, two "▁" pieces
