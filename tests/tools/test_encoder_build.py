@@ -416,3 +416,42 @@ def test_bench_peyma_runs_end_to_end_on_a_tiny_encoder(built, tmp_path, capsys):
     assert set(results["test"]) == {"argmax", "bio_viterbi"} and len(results["epochs"]) == 2
     assert results["test"]["argmax"]["micro"]["support"] == 6
     assert "test bio_viterbi: F1" in capsys.readouterr().out
+
+
+# -- scripts/lite_encoder.py: the -lite variant for the shipped model (`make model`) --------------
+
+
+def test_lite_encoder_drops_unused_long_pieces_and_keeps_rows(built, corpus_dir, tmp_path, monkeypatch, capsys):
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    full = built[0]
+    monkeypatch.setattr(eb, "default_corpus_dirs", lambda: [corpus_dir])  # the 3-text corpus, not the repository's
+    lite = tmp_path / "lite"
+    assert load_script("lite_encoder").main(str(full), str(lite)) == 0
+    info = json.loads((lite / "lite_info.json").read_text(encoding="utf-8"))
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == info
+    full_vocab = [p for p, _ in json.loads((full / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]]
+    lite_vocab = [p for p, _ in json.loads((lite / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]]
+    # unused Latin words go, and the unused Persian word over 4 letters; unused short Persian pieces,
+    # single characters and special tokens stay
+    assert set(full_vocab) - set(lite_vocab) == {"▁Apple", "ing", "▁ping", "▁تهران"}
+    assert [p for p in full_vocab if p in set(lite_vocab)] == lite_vocab  # order kept
+    assert (info["kept_pieces"], info["of"], info["corpus_texts"]) == (len(lite_vocab), len(full_vocab), 4)
+    cfg_full = json.loads((full / "config.json").read_text(encoding="utf-8"))
+    cfg_lite = json.loads((lite / "config.json").read_text(encoding="utf-8"))
+    assert cfg_lite["vocab_size"] == len(lite_vocab)
+    assert {k: v for k, v in cfg_lite.items() if k != "vocab_size"} == {k: v for k, v in cfg_full.items() if k != "vocab_size"}
+    wf, wl = load_file(str(full / "model.safetensors")), load_file(str(lite / "model.safetensors"))
+    key = next(k for k in wf if k.endswith("word_embeddings.weight"))
+    assert wl[key].shape == (len(lite_vocab), wf[key].shape[1])
+    for j, piece in enumerate(lite_vocab):  # each kept piece keeps its own row
+        np.testing.assert_array_equal(wl[key][j], wf[key][full_vocab.index(piece)])
+    assert all(np.array_equal(wl[k], wf[k]) for k in wf if k != key)
+    # the corpus text tokenises to the same pieces; the special tokens point at the same pieces
+    tf, tl = Tokenizer.from_file(str(full / "tokenizer.json")), Tokenizer.from_file(str(lite / "tokenizer.json"))
+    for text in ("این کتاب خوب است", "من کتابخانه‌ها", "بزرگ دوست"):
+        assert tl.encode(text).tokens == tf.encode(text).tokens, text
+    spelt = tl.encode("تهران").tokens  # the dropped word is spelt out in kept pieces, never <unk>
+    assert "▁تهران" not in spelt and "<unk>" not in spelt and len(spelt) > len(tf.encode("تهران").tokens)
+    assert info["parameters"] == sum(v.size for v in wl.values())
