@@ -29,13 +29,13 @@ setup: $(VENV)/.test
 test: setup chromium
 	$(BIN)/python -m pytest
 
-# Headless Chromium and a Naskh font for tests/test_browser.py (Debian packages; no browser download).
-# Where apt-get is missing or not ours to run, the browser tests are skipped and say why.
+# Headless Chromium and a Naskh font for tests/inference/test_browser.py (Debian packages; no browser download).
+# Where apt-get is missing or not ours to run, the browser tests fail and say why; GOFTAR_NO_BROWSER=1 skips them.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-core; } || \
-	  echo "chromium not installed (needs apt-get as root): tests/test_browser.py will be skipped"
+	  echo "chromium not installed (needs apt-get as root): tests/inference/test_browser.py will fail unless GOFTAR_NO_BROWSER=1"
 
 demo: setup-runtime
 	mkdir -p runs

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-SEED = HERE / "data" / "seed-article.jsonl"
+from tests.helpers import NEW_TEXTS, SEED
+from tests.skipguard import (  # noqa: F401  (hooks: a skip without an opt-out fails the run)
+    pytest_collectreport, pytest_runtest_logreport, pytest_sessionfinish, pytest_terminal_summary,
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +50,26 @@ def build_tiny_encoder(folder: Path, texts: list[str], vocab_size: int = 600) ->
 
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory, seed_doc) -> Path:
-    from test_continue_training import NEW_TEXTS
-
     extra = ["کتاب‌های تازه در تهران", "Latin only text 123", "وی گفت: همکاری های اقتصادی", *NEW_TEXTS]
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder"), [seed_doc.text, *extra])
+
+
+@pytest.fixture(scope="session")
+def untrained(tiny_encoder):
+    """A factory: ``untrained(window_length, window_stride, seed)`` gives a fresh goftar model on the
+    tiny encoder (random heads drawn under ``seed``) and the encoder's tokenizer."""
+    def make(window_length: int = 64, window_stride: int = 48, seed: int | None = 0):
+        import torch
+        from transformers import AutoTokenizer
+
+        from goftar.inference.modeling import GoftarModel
+
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = GoftarModel.from_encoder(str(tiny_encoder), window_length=window_length, window_stride=window_stride)
+        return model, AutoTokenizer.from_pretrained(str(tiny_encoder))
+
+    return make
 
 
 @pytest.fixture(scope="session")

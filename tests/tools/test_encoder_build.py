@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import struct
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ is not installed: import it from the checkout
-import tools.encoder as eb  # noqa: E402
+import tools.encoder as eb  # tools/ is not installed: the checkout root is on sys.path (pyproject: pythonpath)
+from tests.helpers import load_script
 
 HIDDEN, LAYERS, HEADS, FF, MAX_POS, TYPES = 64, 2, 4, 128, 32, 2
 
@@ -367,22 +366,11 @@ def test_cli_builds_in_process(tmp_path, tiny_bin, corpus_dir, capsys):
     assert "not an E5S1 encoder file" in capsys.readouterr().err
 
 
-def _script(name: str):
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_check_script_passes_on_a_faithful_pruning(built, tmp_path, capsys):
     full, pruned, _, _ = built
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "من اين كتاب را دوست دارم"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _script("check_encoder").main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
+    assert load_script("check_encoder").main([str(pruned), str(full), "--seed-article", str(seed)]) == 0
     assert "all checks passed" in capsys.readouterr().out
 
 
@@ -393,14 +381,14 @@ def test_check_script_fails_when_weights_differ(built, tmp_path, capsys):
     eb.build_encoder(other, bin_path=other_bin, prune=False, log=lambda s: None)
     seed = tmp_path / "seed.jsonl"
     seed.write_text(json.dumps({"text": "کتاب"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert _script("check_encoder").main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
+    assert load_script("check_encoder").main([str(built[1]), str(other), "--seed-article", str(seed)]) == 1
     assert "FAIL  hidden states pruned vs full" in capsys.readouterr().out
 
 
 def test_bio_viterbi_never_opens_an_entity_inside():
     from goftar.inference import bio
 
-    L = _script("bench_peyma").LABELS
+    L = load_script("bench_peyma").LABELS
     # argmax would say O I-PER B-LOC I-PER; the constraints must repair both I-PER
     log_probs = np.full((4, len(L)), -5.0)
     for t, (best, second) in enumerate([("O", "B-PER"), ("I-PER", "B-PER"), ("B-LOC", "O"), ("I-PER", "I-LOC")]):
@@ -412,7 +400,7 @@ def test_bio_viterbi_never_opens_an_entity_inside():
 
 
 def test_bench_peyma_runs_end_to_end_on_a_tiny_encoder(built, tmp_path, capsys):
-    bench = _script("bench_peyma")
+    bench = load_script("bench_peyma")
     data = tmp_path / "peyma"
     data.mkdir()
     # PEYMA keeps inner spaces where ZWNJ was ("کتاب ها"): one labelled word, two "▁" pieces
@@ -428,3 +416,42 @@ def test_bench_peyma_runs_end_to_end_on_a_tiny_encoder(built, tmp_path, capsys):
     assert set(results["test"]) == {"argmax", "bio_viterbi"} and len(results["epochs"]) == 2
     assert results["test"]["argmax"]["micro"]["support"] == 6
     assert "test bio_viterbi: F1" in capsys.readouterr().out
+
+
+# -- scripts/lite_encoder.py: the -lite variant for the shipped model (`make model`) --------------
+
+
+def test_lite_encoder_drops_unused_long_pieces_and_keeps_rows(built, corpus_dir, tmp_path, monkeypatch, capsys):
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    full = built[0]
+    monkeypatch.setattr(eb, "default_corpus_dirs", lambda: [corpus_dir])  # the 3-text corpus, not the repository's
+    lite = tmp_path / "lite"
+    assert load_script("lite_encoder").main(str(full), str(lite)) == 0
+    info = json.loads((lite / "lite_info.json").read_text(encoding="utf-8"))
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == info
+    full_vocab = [p for p, _ in json.loads((full / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]]
+    lite_vocab = [p for p, _ in json.loads((lite / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]]
+    # unused Latin words go, and the unused Persian word over 4 letters; unused short Persian pieces,
+    # single characters and special tokens stay
+    assert set(full_vocab) - set(lite_vocab) == {"▁Apple", "ing", "▁ping", "▁تهران"}
+    assert [p for p in full_vocab if p in set(lite_vocab)] == lite_vocab  # order kept
+    assert (info["kept_pieces"], info["of"], info["corpus_texts"]) == (len(lite_vocab), len(full_vocab), 4)
+    cfg_full = json.loads((full / "config.json").read_text(encoding="utf-8"))
+    cfg_lite = json.loads((lite / "config.json").read_text(encoding="utf-8"))
+    assert cfg_lite["vocab_size"] == len(lite_vocab)
+    assert {k: v for k, v in cfg_lite.items() if k != "vocab_size"} == {k: v for k, v in cfg_full.items() if k != "vocab_size"}
+    wf, wl = load_file(str(full / "model.safetensors")), load_file(str(lite / "model.safetensors"))
+    key = next(k for k in wf if k.endswith("word_embeddings.weight"))
+    assert wl[key].shape == (len(lite_vocab), wf[key].shape[1])
+    for j, piece in enumerate(lite_vocab):  # each kept piece keeps its own row
+        np.testing.assert_array_equal(wl[key][j], wf[key][full_vocab.index(piece)])
+    assert all(np.array_equal(wl[k], wf[k]) for k in wf if k != key)
+    # the corpus text tokenises to the same pieces; the special tokens point at the same pieces
+    tf, tl = Tokenizer.from_file(str(full / "tokenizer.json")), Tokenizer.from_file(str(lite / "tokenizer.json"))
+    for text in ("این کتاب خوب است", "من کتابخانه‌ها", "بزرگ دوست"):
+        assert tl.encode(text).tokens == tf.encode(text).tokens, text
+    spelt = tl.encode("تهران").tokens  # the dropped word is spelt out in kept pieces, never <unk>
+    assert "▁تهران" not in spelt and "<unk>" not in spelt and len(spelt) > len(tf.encode("تهران").tokens)
+    assert info["parameters"] == sum(v.size for v in wl.values())

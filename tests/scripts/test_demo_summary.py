@@ -1,27 +1,16 @@
 """scripts/demo_summary.py on a small hand-made predictions file, in process."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from pathlib import Path
 
 from goftar.inference.document import Document, Entity, Relation
 from goftar.inference.quotes import quotes_view
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import load_script
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("goftar_demo_summary", ROOT / "scripts" / "demo_summary.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ds = _load()
+ds = load_script("demo_summary")
 
 TEXT = ("محمدباقر قالیباف رئیس مجلس گفت: روابط اقتصادی و تجاری را باید توسعه دهیم.\n"
         "وی افزود: " + "همکاری بانکی مهم است و " * 8 + "پایان.")

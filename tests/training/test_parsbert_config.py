@@ -3,12 +3,12 @@
 Users with hub access get HooshvareLab/bert-fa-zwnj-base by name; the same code
 path takes a local folder, which is what this test gives it (no download).
 """
-from pathlib import Path
 
 from goftar.training.config import load_config
 from goftar.training.train import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 
 
 def test_parsbert_recipe_loads_a_local_bert_folder(tiny_encoder, monkeypatch):

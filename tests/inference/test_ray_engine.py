@@ -6,13 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray.data")
-pytest.importorskip("onnxruntime")
-pytest.importorskip("pyarrow")
-
-from test_onnx import onnx_tiny  # noqa: E402,F401  (the tiny model's ONNX export, a session fixture)
-
-HERE = Path(__file__).resolve().parent
+from tests.helpers import LONG
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +23,7 @@ def ray_cluster():
 @pytest.fixture(scope="session")
 def articles(tmp_path_factory, seed_doc) -> Path:
     """JSONL input: the seed article, a long one, short ones, an empty text, a broken line, an emoji."""
-    long = (HERE / "data" / "fars-long.txt").read_text(encoding="utf-8")
+    long = LONG.read_text(encoding="utf-8")
     rows = [
         {"id": "seed", "text": seed_doc.text, "meta": {"source": "Mehr"}},
         {"id": "long", "text": long},

@@ -22,24 +22,18 @@ from goftar.inference.document import Document
 from goftar.inference.errors import ModelError
 from goftar.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 TEXTS = ["قالیباف گفت: روابط تجاری را توسعه می‌دهیم.", "وزیر نفت امروز گفت صادرات گاز افزایش یافت.",
          "Latin only text 123", "رئیس بانک مرکزی گفت: بیمه و بورس مهم هستند."]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tiny_encoder, tmp_path_factory) -> Path:
-    from transformers import AutoTokenizer
-
-    from goftar.inference.modeling import GoftarModel
-
-    import torch
-
-    torch.manual_seed(0)
+def model_dir(untrained, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("untrained") / "model"
-    model = GoftarModel.from_encoder(str(tiny_encoder), window_length=32, window_stride=24)
+    model, tok = untrained(window_length=32, window_stride=24)
     model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(str(tiny_encoder)).save_pretrained(out)
+    tok.save_pretrained(out)
     return out
 
 

@@ -2,39 +2,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from goftar.inference.document import Document, Entity, Relation, read_jsonl
+from goftar.inference.document import Document, Entity, read_jsonl
 from goftar.cli import main
+from tests.helpers import make_doc
 from goftar.training.scoring import (
     OVERLAP_RULE, _bio, _tracks, format_report, jaccard, match_quotes, score, tokenize,
 )
 
 
-def _seed_path() -> Path:
-    root = Path(__file__).resolve().parents[1]
-    for base in (root / "shared", root.parent / "shared", Path("/work/shared")):
-        p = base / "examples" / "seed-article.jsonl"
-        if p.exists():
-            return p
-    pytest.skip("seed article (shared/examples/seed-article.jsonl) not available")
-
-
-def make_doc(text: str, spans: list[tuple], relations: list[tuple] = (), doc_id: str = "d1") -> Document:
-    """Document from surfaces: spans ``(id, type, surface[, nth[, category]])``
-    (the nth occurrence of surface), relations ``(type, head, tail)``."""
-    ents = []
-    for sp in spans:
-        eid, etype, surface = sp[:3]
-        nth = sp[3] if len(sp) > 3 else 0
-        cat = sp[4] if len(sp) > 4 else None
-        start = -1
-        for _ in range(nth + 1):
-            start = text.index(surface, start + 1)
-        ents.append(Entity(eid, etype, start, start + len(surface), category=cat))
-    return Document(doc_id, text, ents, [Relation(*r) for r in relations])
 
 
 def prf(m: dict) -> tuple:
@@ -139,8 +117,8 @@ def _all_scores(d, path=""):
             yield f"{path}.{k}", v
 
 
-def test_perfect_prediction_on_seed_article():
-    docs = read_jsonl(_seed_path())
+def test_perfect_prediction_on_seed_article(seed_path):
+    docs = read_jsonl(seed_path)
     m = score(docs, docs)
     values = dict(_all_scores(m))
     assert len(values) > 40
@@ -154,8 +132,8 @@ def test_perfect_prediction_on_seed_article():
     assert "speaker attribution: 1.000 (9/9" in report and "ROLE" in report
 
 
-def test_missing_prediction_is_an_empty_prediction():
-    docs = read_jsonl(_seed_path())
+def test_missing_prediction_is_an_empty_prediction(seed_path):
+    docs = read_jsonl(seed_path)
     other = Document("second", "قالیباف گفت: کار ادامه دارد.", [Entity("T1", "PER", 0, 7)])
     m = score(docs + [other], docs)
     assert m["documents"]["missing"] == 1 and m["documents"]["missing_ids"] == ["second"]
@@ -311,8 +289,8 @@ def test_quotes_without_speaker_are_not_counted():
 
 
 # -- command line ---------------------------------------------------------------------
-def test_cli_score_in_process(tmp_path, capsys):
-    seed = _seed_path().read_text(encoding="utf-8").strip()
+def test_cli_score_in_process(tmp_path, capsys, seed_path):
+    seed = seed_path.read_text(encoding="utf-8").strip()
     gold = tmp_path / "gold.jsonl"
     gold.write_text(seed + "\n", encoding="utf-8")
     pred = tmp_path / "pred.jsonl"
@@ -335,12 +313,12 @@ def test_cli_missing_file(tmp_path, capsys):
     assert "nope.jsonl" in capsys.readouterr().err
 
 
-def test_score_and_evaluate_read_gold_the_same_way(tmp_path, capsys, monkeypatch):
+def test_score_and_evaluate_read_gold_the_same_way(tmp_path, capsys, monkeypatch, seed_path):
     """One gold reading: a document that breaks the guide is left out (and named) by both commands."""
     from goftar.training import evaluate as evaluate_mod
     from goftar.training import scoring
 
-    seed = _seed_path().read_text(encoding="utf-8").strip()
+    seed = seed_path.read_text(encoding="utf-8").strip()
     bad = json.dumps({"id": "off", "text": "کوتاه", "entities": [{"id": "T1", "type": "PER", "start": 2, "end": 40}]},
                      ensure_ascii=False)
     gold = tmp_path / "gold.jsonl"

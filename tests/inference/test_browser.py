@@ -1,21 +1,21 @@
 """The article view and the report in a real browser: headless Chromium (Debian's ``chromium``).
 
-``make test`` installs it where apt-get is available (Makefile target ``chromium``);
-elsewhere these tests are skipped with the reason. Screenshots for docs/: scripts/view_screenshots.py.
+``make test`` installs it (Makefile target ``chromium``). A missing browser fails these tests with
+the way to install one; ``GOFTAR_NO_BROWSER=1`` skips them on purpose. Screenshots for docs/:
+scripts/view_screenshots.py.
 """
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from chromium import Browser, find_chromium
-from test_views import _corpus_docs, emoji_doc, write_jsonl
+from tests.chromium import Browser, find_chromium
+from tests.helpers import corpus_docs, emoji_doc, write_jsonl
 
-pytestmark = pytest.mark.skipif(
-    find_chromium() is None,
-    reason="no chromium binary: `make chromium` (apt-get install chromium fonts-noto-core) or set GOFTAR_CHROMIUM",
-)
+pytestmark = pytest.mark.skipif(os.environ.get("GOFTAR_NO_BROWSER") == "1",
+                                reason="GOFTAR_NO_BROWSER=1: the browser tests are switched off")
 
 # Everything the page checks read, in one evaluation.
 PROBE = r"""
@@ -50,6 +50,9 @@ PROBE = r"""
 
 @pytest.fixture(scope="module")
 def browser():
+    if find_chromium() is None:
+        pytest.fail("no chromium binary: run `make chromium` (apt-get install chromium fonts-noto-core), "
+                    "set GOFTAR_CHROMIUM to a browser, or set GOFTAR_NO_BROWSER=1 to skip the browser tests", pytrace=False)
     with Browser() as b:
         yield b
 
@@ -60,7 +63,7 @@ def pages(tmp_path_factory, seed_path, seed_doc):
     from goftar.inference.views.report import report_files
 
     out = tmp_path_factory.mktemp("browser")
-    pred = write_jsonl(out / "pred.jsonl", _corpus_docs(seed_doc))
+    pred = write_jsonl(out / "pred.jsonl", corpus_docs(seed_doc))
     render_files([str(pred)], str(out / "views"))
     report_files([str(pred)], str(out / "report.html"), views=str(out / "views"))
     return out

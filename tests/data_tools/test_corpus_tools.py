@@ -6,11 +6,11 @@ import importlib
 import json
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 sys.path.insert(0, str(ROOT / "data" / "tools"))
 anchor = importlib.import_module("anchor")
 pre = importlib.import_module("pre_annotate")

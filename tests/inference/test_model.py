@@ -8,6 +8,7 @@ from goftar.inference.document import read_jsonl
 from goftar.inference.extractor import Extractor
 from goftar.training.scoring import score
 from goftar.training.train import save_checkpoint, selection_score
+from tests.helpers import LONG
 
 
 def _own_data_score(ex, seed_doc):
@@ -15,22 +16,14 @@ def _own_data_score(ex, seed_doc):
     return selection_score(score([seed_doc], pred))
 
 
-def test_training_lowers_loss_and_beats_untrained(trained_tiny, tiny_encoder, seed_doc):
+def test_training_lowers_loss_and_beats_untrained(trained_tiny, untrained, seed_doc):
     history = json.loads((trained_tiny / "_history.json").read_text())
     assert history[0]["epoch"] == 0 and "loss" not in history[0]  # the starting model, scored on dev first
     losses = [h["loss"] for h in history if h.get("loss") is not None]
     assert losses[-1] < 0.7 * losses[0]
-    from transformers import AutoTokenizer
-
-    from goftar.inference.modeling import GoftarModel
-
-    import torch
-
-    torch.manual_seed(1)
-    untrained = Extractor.from_model(GoftarModel.from_encoder(str(tiny_encoder), window_length=64, window_stride=48),
-                                     AutoTokenizer.from_pretrained(tiny_encoder))
+    fresh = Extractor.from_model(*untrained(seed=1))
     trained = Extractor.from_pretrained(trained_tiny)
-    before, after = _own_data_score(untrained, seed_doc), _own_data_score(trained, seed_doc)
+    before, after = _own_data_score(fresh, seed_doc), _own_data_score(trained, seed_doc)
     assert after > before + 0.05, (before, after)
     assert (trained_tiny / "metrics.json").exists() and (trained_tiny / "README.md").exists()
 
@@ -82,9 +75,7 @@ def test_api_one_result_per_input_in_order(trained_tiny, seed_doc):
 
 
 def test_long_and_huge_texts(trained_tiny):
-    from pathlib import Path
-
-    text = (Path(__file__).parent / "data" / "fars-long.txt").read_text(encoding="utf-8")
+    text = LONG.read_text(encoding="utf-8")
     assert len(text.split()) >= 3000
     ex = Extractor.from_pretrained(trained_tiny)
     enc = ex.encoder.encode(text)
@@ -106,15 +97,13 @@ def test_offsets_point_into_original_text_with_arabic_letters(trained_tiny, seed
     assert [(e.type, e.start, e.end) for e in a.entities] == [(e.type, e.start, e.end) for e in b.entities]
 
 
-def test_fresh_model_keeps_relation_and_pair_order_after_save(tiny_encoder, tmp_path):
+def test_fresh_model_keeps_relation_and_pair_order_after_save(untrained, tmp_path):
     """config.json is written with sorted keys; the stored orders, not a re-derivation, must come back."""
-    from transformers import AutoTokenizer
-
     from goftar.inference.modeling import GoftarModel
 
-    fresh = GoftarModel.from_encoder(str(tiny_encoder), window_length=64, window_stride=48)
+    fresh, tok = untrained()
     assert fresh.config.relation_types[0] == "said_by"  # the schema's order, not alphabetical
-    save_checkpoint(fresh, AutoTokenizer.from_pretrained(tiny_encoder), tmp_path / "fresh")
+    save_checkpoint(fresh, tok, tmp_path / "fresh")
     back = GoftarModel.from_pretrained(tmp_path / "fresh")
     assert back.config.relation_types == fresh.config.relation_types
     assert back.config.allowed_pairs == fresh.config.allowed_pairs

@@ -7,10 +7,7 @@ from goftar.cli import main
 from goftar.training.scoring import score
 from goftar.training.train import selection_score
 
-NEW_TEXTS = [
-    "وزیر نفت در این نشست گفت: صادرات گاز و برق به عراق افزایش می‌یابد.\nزنگنه افزود: صنعت پتروشیمی نیز رشد کرده است.",
-    "رئیس بانک مرکزی با بیان اینکه نظام بانکی باید اصلاح شود، گفت: بیمه و بورس نیز مهم هستند.\nهمتی این سخنان را در تهران بیان کرد.",
-]
+from tests.helpers import NEW_TEXTS
 
 
 def _doc(i, text, spans, rels):

@@ -42,6 +42,7 @@ from goftar.inference.formats import (
 from goftar.inference.schema import Schema
 from goftar.inference.validate import validate_document, validate_files
 from goftar.cli import main
+from tests.helpers import SEED
 
 # A shortened gold article in the style of shared/examples/seed-article.jsonl:
 # nested ORG in ROLE, sectors with categories, a quote with said_by/topic, an
@@ -89,14 +90,8 @@ def _seed_doc() -> Document:
     return Document("mehr-sample-1", t, ents, rels, {"source": "test", "lang": "fa"})
 
 
-SEED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seed-article.jsonl"
-
-
 def _seed_docs() -> list[Document]:
-    docs = [_seed_doc()]
-    if SEED_ARTICLE.exists():  # the full worked example, when the shared folder is there
-        docs += read_jsonl(SEED_ARTICLE)
-    return docs
+    return [_seed_doc(), *read_jsonl(SEED)]  # the shortened sample and the full worked example
 
 
 def _content(doc: Document) -> tuple:

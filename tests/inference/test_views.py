@@ -4,42 +4,13 @@ from __future__ import annotations
 import csv
 import json
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from goftar.inference.document import Document, DocumentError, Entity, Relation
+from goftar.inference.document import Document, DocumentError
 from goftar.inference.quotes import quotes_view
+from tests.helpers import ZWNJ, corpus_docs, emoji_doc, write_jsonl
 
-ZWNJ = "\u200c"
-
-
-def emoji_doc() -> Document:
-    """An emoji (two UTF-16 units) before every span, ZWNJ and «» inside them, a sector in a quote,
-    a ROLE beside its PER, and two crossing spans of different layers."""
-    text = "🙂🙂 محمدباقر قالیباف رئیس مجلس گفت: «همکاری‌های اقتصادی را توسعه می‌دهیم» 🇮🇷 وی افزود: بانک‌ها فعال‌اند."
-    def at(s, after=0):
-        i = text.index(s, after)
-        return i, i + len(s)
-    per, role = at("محمدباقر قالیباف"), at("رئیس مجلس")
-    q1 = at("همکاری‌های اقتصادی را توسعه می‌دهیم")
-    sec = at("همکاری‌های اقتصادی")
-    q2 = at("بانک‌ها فعال‌اند")
-    sec2 = at("بانک‌ها")
-    org = (at("مجلس")[0], at("مجلس گفت")[1])  # crosses the ROLE: starts inside it, ends after it
-    ents = [Entity("T1", "PER", *per), Entity("T2", "ROLE", *role), Entity("T3", "QUOTE", *q1),
-            Entity("T4", "SECTOR", *sec, category="ECONOMY"), Entity("T5", "QUOTE", *q2, score=0.91),
-            Entity("T6", "SECTOR", *sec2, category="BANKING_FINANCE", score=0.8), Entity("T7", "ORG", *org)]
-    rels = [Relation("role_of", "T2", "T1"), Relation("said_by", "T3", "T1", score=0.99), Relation("said_by", "T5", "T1"),
-            Relation("topic", "T3", "T4"), Relation("topic", "T5", "T6", score=0.7)]
-    doc = Document("emoji/zwnj doc", text, ents, rels, meta={"source": "Test", "date": "2024-07-31"})
-    doc.quotes = quotes_view(doc)
-    return doc
-
-
-def write_jsonl(path: Path, docs: list[Document]) -> Path:
-    path.write_text("".join(d.to_json() + "\n" for d in docs), encoding="utf-8")
-    return path
 
 
 class Tree(HTMLParser):
@@ -126,7 +97,8 @@ def test_quote_table_csv_rows(seed_path, seed_doc, tmp_path):
 
 
 def test_quote_table_scores_parquet_and_no_overwrite(tmp_path):
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.parquet as pq
+
     from goftar.inference.views.table import quotes_table
 
     pred = write_jsonl(tmp_path / "pred.jsonl", [emoji_doc()])
@@ -218,24 +190,12 @@ def test_page_names_do_not_collide():
 
 
 # -- report --------------------------------------------------------------------------
-def _corpus_docs(seed_doc) -> list[Document]:
-    a = emoji_doc()
-    b = Document.from_dict(seed_doc.to_dict())
-    b.quotes = quotes_view(b)
-    # the same speaker spelled with a space and a ZWNJ in a third article
-    text = "محمد باقر قالیباف گفت: بانک‌ها باید فعال شوند."
-    c = Document("third", text, [Entity("T1", "PER", 0, 17), Entity("T2", "QUOTE", 23, len(text) - 1),
-                                 Entity("T3", "SECTOR", 23, 30, category="BANKING_FINANCE")],
-                 [Relation("said_by", "T2", "T1"), Relation("topic", "T2", "T3")], meta={"source": "Other", "date": "2024-08-01"})
-    c.quotes = quotes_view(c)
-    return [a, b, c]
 
 
 def test_report_counts(seed_doc):
-    pytest.importorskip("matplotlib")
     from goftar.inference.views.report import Corpus, build_report
 
-    docs = _corpus_docs(seed_doc)
+    docs = corpus_docs(seed_doc)
     c = Corpus(docs)
     top = c.ranking()[0]
     assert c.name[top] in ("محمدباقر قالیباف", "محمد باقر قالیباف")
@@ -254,10 +214,9 @@ def test_report_counts(seed_doc):
 
 
 def test_report_cli_renders_and_links(tmp_path, seed_doc):
-    pytest.importorskip("matplotlib")
     from goftar.cli import main
 
-    pred = write_jsonl(tmp_path / "pred.jsonl", _corpus_docs(seed_doc))
+    pred = write_jsonl(tmp_path / "pred.jsonl", corpus_docs(seed_doc))
     out = tmp_path / "out" / "report.html"
     assert main(["report", str(pred), "-o", str(out), "--render"]) == 0
     page = out.read_text(encoding="utf-8")

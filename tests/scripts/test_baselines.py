@@ -1,27 +1,15 @@
 """The rule baselines of scripts/baselines.py on small hand-checked Persian texts."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from goftar.inference.document import Document, Entity, Relation, write_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import load_script
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("goftar_baselines", ROOT / "scripts" / "baselines.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bl = _load()
+bl = load_script("baselines")
 
 
 def quotes(text: str) -> list[str]:

@@ -3,77 +3,46 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from goftar.inference.document import Document, Entity, Relation, read_jsonl
+from goftar.inference.document import Document, Relation
 from goftar.inference.quotes import Speaker, quotes_view, resolve_speaker, same_person, speaker_key
+from tests.helpers import make_doc
 
 
-def _seed_path() -> Path:
-    root = Path(__file__).resolve().parents[1]
-    for base in (root / "shared", root.parent / "shared", Path("/work/shared")):
-        p = base / "examples" / "seed-article.jsonl"
-        if p.exists():
-            return p
-    pytest.skip("seed article (shared/examples/seed-article.jsonl) not available")
-
-
-@pytest.fixture(scope="module")
-def seed() -> Document:
-    return read_jsonl(_seed_path())[0]
-
-
-def make_doc(text: str, spans: list[tuple], relations: list[tuple] = ()) -> Document:
-    """Build a document from surfaces instead of offsets.
-
-    spans: ``(id, type, surface[, nth[, category]])``: the nth occurrence of
-    ``surface`` in ``text``. relations: ``(type, head, tail[, score])``.
-    """
-    ents = []
-    for sp in spans:
-        eid, etype, surface = sp[:3]
-        nth = sp[3] if len(sp) > 3 else 0
-        cat = sp[4] if len(sp) > 4 else None
-        start = -1
-        for _ in range(nth + 1):
-            start = text.index(surface, start + 1)
-        ents.append(Entity(eid, etype, start, start + len(surface), category=cat))
-    rels = [Relation(*r) for r in relations]
-    return Document("hand", text, ents, rels)
 
 
 # -- the seed article ----------------------------------------------------------
-def test_seed_role_tail_resolves_to_fullest_name(seed):
+def test_seed_role_tail_resolves_to_fullest_name(seed_doc):
     # T29 said_by the ROLE T27 «رئیس مجلس شورای اسلامی», role_of → T14 «قالیباف»,
     # whose fullest mention is T11 «محمدباقر قالیباف».
-    s = resolve_speaker(seed, "T29")
+    s = resolve_speaker(seed_doc, "T29")
     assert s == Speaker("T27", "رئیس مجلس شورای اسلامی", "ROLE", "محمدباقر قالیباف", "رئیس مجلس شورای اسلامی", "T11")
 
 
-def test_seed_per_tail(seed):
-    s = resolve_speaker(seed, "T55")
+def test_seed_per_tail(seed_doc):
+    s = resolve_speaker(seed_doc, "T55")
     assert (s.mention_id, s.mention_type, s.name, s.person_id) == ("T50", "PER", "ایگور سرگینکو", "T50")
     # Titles linked to any سرگینکو mention: T3, T43, T51, T64; T51 (1224-1243)
     # is 98 characters before T55 (1341), T64 147 after its end.
     assert s.title == "رئیس پارلمان بلاروس"
 
 
-def test_seed_short_name_and_other_titles(seed):
+def test_seed_short_name_and_other_titles(seed_doc):
     # T17 said_by «قالیباف» (T14): fullest name T11, nearest linked title T27.
-    s = resolve_speaker(seed, "T17")
+    s = resolve_speaker(seed_doc, "T17")
     assert (s.mention_text, s.name, s.title) == ("قالیباف", "محمدباقر قالیباف", "رئیس مجلس شورای اسلامی")
     # The title that introduces a quote is the one reported.
-    assert resolve_speaker(seed, "T42").title == "رئیس نهاد قانونگذاری کشورمان"
-    assert resolve_speaker(seed, "T67").name == "ایگور سرگینکو"
+    assert resolve_speaker(seed_doc, "T42").title == "رئیس نهاد قانونگذاری کشورمان"
+    assert resolve_speaker(seed_doc, "T67").name == "ایگور سرگینکو"
 
 
-def test_seed_quotes_view(seed):
-    view = quotes_view(seed)
+def test_seed_quotes_view(seed_doc):
+    view = quotes_view(seed_doc)
     assert [q["id"] for q in view] == ["T17", "T29", "T33", "T42", "T45", "T55", "T58", "T60", "T67"]
     first = view[0]
-    assert first["text"] == seed.text[first["start"]:first["end"]]
+    assert first["text"] == seed_doc.text[first["start"]:first["end"]]
     assert first["speaker"] == {"id": "T14", "text": "قالیباف", "type": "PER"}
     assert first["speaker_name"] == "محمدباقر قالیباف"
     assert [(s["text"], s["category"]) for s in first["sectors"]] == [

@@ -5,15 +5,10 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")
-
-HERE = Path(__file__).resolve().parent
-LONG = HERE / "data" / "fars-long.txt"
+from tests.helpers import LONG
 
 # Set before anything else in the child: importing torch or transformers fails
 # there as if they were not installed.
@@ -28,15 +23,6 @@ BLOCKER = textwrap.dedent("""
 
     sys.meta_path.insert(0, _Blocked())
 """)
-
-
-@pytest.fixture(scope="session")
-def onnx_tiny(trained_tiny, tmp_path_factory, seed_doc) -> Path:
-    from goftar.training.export import export
-
-    out = tmp_path_factory.mktemp("onnx") / "tiny-onnx"
-    export(trained_tiny, out, calibration=[seed_doc.text], log=lambda s: None)
-    return out
 
 
 def _texts(seed_doc) -> list[dict]:

@@ -78,19 +78,15 @@ def test_kept_best_is_never_worse_than_the_start(trained_tiny, seed_path, tmp_pa
     assert m["history"][1]["dev_selection"] < start["dev_selection"]  # the destroyed model was not kept
 
 
-def test_upgrading_a_legacy_checkpoint_keeps_its_predictions(tiny_encoder, seed_doc):
-    from transformers import AutoTokenizer
-
-    from goftar.inference.modeling import GoftarModel
+def test_upgrading_a_legacy_checkpoint_keeps_its_predictions(untrained, seed_doc):
     from goftar.training.upgrade import upgrade
 
-    torch.manual_seed(0)
-    old = GoftarModel.from_encoder(str(tiny_encoder), window_length=64, window_stride=48).eval()
+    old, tok = untrained()
+    old.eval()
     assert not old.config.cue_features and len(old.config.relation_features) == 7
     with torch.no_grad():  # make the relation head matter
         for p in old.relation_head.parameters():
             p.normal_(0, 0.5)
-    tok = AutoTokenizer.from_pretrained(tiny_encoder)
     new = upgrade(old, True, None, log=lambda s: None).eval()
     assert new.config.cue_features and len(new.config.relation_features) == 10
     a = Extractor.from_model(old, tok)([seed_doc.text])[0]

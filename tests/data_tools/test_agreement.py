@@ -7,11 +7,11 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 sys.path.insert(0, str(ROOT / "data" / "tools"))
 agreement = importlib.import_module("agreement")
 adjudicate = importlib.import_module("adjudicate")

@@ -1,0 +1,322 @@
+"""inference/decode.py on hand-made arrays and mentions: no model.
+
+Every expected value below is worked out by hand from the toy text (token = whitespace word unless
+said otherwise); tests/inference/test_relation_features.py covers the cue/apposition/title features
+on the seed-like sentence and is not repeated here.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from goftar.inference.cues import find_cues
+from goftar.inference.decode import (
+    ALL_FEATURES, DECODE_DEFAULTS, LEGACY_FEATURES, MAX_RANK, MAX_SENTENCES, N_ADJACENT, N_BUCKETS, N_CUE_SUBJECT,
+    N_DIRECTIONS, N_TITLE_CONTEXT, Mention, _context_features, candidate_pairs, cut_at_words, decide_relations,
+    decode_bio, feature_spec, pair_types, propagate_titles,
+)
+from goftar.inference.schema import Schema
+
+SCHEMA = Schema.default()
+PER_LABELS = ["O", "B-PER", "I-PER"]
+
+
+def word_offsets(text: str) -> np.ndarray:
+    return np.array([[m.start(), m.end()] for m in re.finditer(r"\S+", text)], dtype=np.int64)
+
+
+def logits_for(tags: list[str], labels: list[str], sure: float = 4.0) -> np.ndarray:
+    """One row per token: ``sure`` on the given tag, 0 elsewhere."""
+    out = np.zeros((len(tags), len(labels)))
+    for i, t in enumerate(tags):
+        out[i, labels.index(t)] = sure
+    return out
+
+
+def mention(text: str, typ: str, surface: str, nth: int = 0, category: str | None = None) -> Mention:
+    """A mention whose token range is its whitespace-word range in ``text``."""
+    i = -1
+    for _ in range(nth + 1):
+        i = text.index(surface, i + 1)
+    offs = word_offsets(text)
+    toks = np.nonzero((offs[:, 0] < i + len(surface)) & (offs[:, 1] > i))[0]
+    return Mention(typ, int(toks[0]), int(toks[-1]) + 1, i, i + len(surface), category)
+
+
+def features(text, ms, **kw):
+    """{(head, tail): {feature name: value}} over every candidate pair."""
+    _, _, f, index = candidate_pairs(text, ms, SCHEMA, features=ALL_FEATURES, cues=find_cues(text), **kw)
+    return {pair: dict(zip(ALL_FEATURES, map(int, row))) for pair, row in zip(index, f)}
+
+
+# -- decode_bio ----------------------------------------------------------------------
+def test_decode_bio_repairs_o_to_i_into_one_span():
+    text = "دیروز محمدباقر قالیباف آمد"
+    offsets = word_offsets(text)
+    # the network says O, I, I, O: an I-PER with no B-PER before it
+    (m,) = decode_bio(text, offsets, logits_for(["O", "I-PER", "I-PER", "O"], PER_LABELS), PER_LABELS, None)
+    assert (m.type, text[m.start:m.end], m.tok_start, m.tok_end, m.category) == ("PER", "محمدباقر قالیباف", 1, 3, None)
+    # unconstrained (argmax) decoding also reads a leading I as the start of a span
+    (u,) = decode_bio(text, offsets, logits_for(["O", "I-PER", "I-PER", "O"], PER_LABELS), PER_LABELS, None, constrained=False)
+    assert (u.start, u.end) == (m.start, m.end)
+
+
+def test_decode_bio_never_cuts_a_word_split_into_subword_tokens():
+    text = "سخنگوی دولت گفت"
+    # «سخنگوی» as three sub-word tokens; only its last piece says I-PER, its first says O
+    offsets = np.array([[0, 2], [2, 4], [4, 6], [7, 11], [12, 15]])
+    tags = ["O", "B-PER", "I-PER", "O", "O"]
+    spans = decode_bio(text, offsets, logits_for(tags, PER_LABELS), PER_LABELS, None)
+    for m in spans:  # whatever is found is made of whole words
+        assert m.start in (0, 7, 12) and m.end in (6, 11, 15), (m.start, m.end)
+    # the word's first token decides (aggregation "first"): here O, so no span at all
+    assert spans == []
+    (m,) = decode_bio(text, offsets, logits_for(["B-PER", "O", "O", "O", "O"], PER_LABELS), PER_LABELS, None)
+    assert (m.start, m.end, m.tok_start, m.tok_end) == (0, 6, 0, 3)  # the whole word and all its tokens
+
+
+def test_decode_bio_trims_edge_punctuation_and_names_the_category_of_a_sector():
+    text = "درباره « بانک‌ها » گفت"
+    offsets = word_offsets(text)
+    labels = ["O", "B-BANKING_FINANCE", "I-BANKING_FINANCE"]
+    tags = ["O", "B-BANKING_FINANCE", "I-BANKING_FINANCE", "I-BANKING_FINANCE", "O"]
+    (m,) = decode_bio(text, offsets, logits_for(tags, labels), labels, "SECTOR")
+    assert (m.type, m.category, text[m.start:m.end], m.tok_start, m.tok_end) == ("SECTOR", "BANKING_FINANCE", "بانک‌ها", 2, 3)
+    # a span of punctuation only is dropped
+    assert decode_bio("« »", word_offsets("« »"), logits_for(["B-PER", "I-PER"], PER_LABELS), PER_LABELS, None) == []
+
+
+def test_decode_bio_score_is_the_mean_probability_of_the_span_words():
+    text = "قالیباف آمد"
+    lg = np.log(np.array([[0.2, 0.6, 0.2], [0.9, 0.05, 0.05]]))
+    (m,) = decode_bio(text, word_offsets(text), lg, PER_LABELS, None)
+    assert m.score == pytest.approx(0.6)
+
+
+# -- candidate_pairs -----------------------------------------------------------------
+def test_pair_type_ids_follow_the_schema_order():
+    # said_by: QUOTE → PER, ROLE, ORG; role_of: ROLE → PER; topic: QUOTE → SECTOR (inference/schema.yaml)
+    assert pair_types(SCHEMA) == [("QUOTE", "PER"), ("QUOTE", "ROLE"), ("QUOTE", "ORG"), ("ROLE", "PER"), ("QUOTE", "SECTOR")]
+
+
+TOY = "قالیباف رئیس مجلس است. وی امروز در تهران گفت: کار داریم."
+#      0       1    2    3    4  5     6  7     8    9   10
+
+
+def test_three_mentions_give_the_hand_computed_pairs_and_features():
+    per, role, quote = (mention(TOY, "PER", "قالیباف"), mention(TOY, "ROLE", "رئیس مجلس"), mention(TOY, "QUOTE", "کار داریم"))
+    assert [(m.tok_start, m.tok_end) for m in (per, role, quote)] == [(0, 1), (1, 3), (9, 11)]
+    heads, tails, f, index = candidate_pairs(TOY, [per, role, quote], SCHEMA)
+    assert sorted(index) == [(1, 0), (2, 0), (2, 1)]  # role→per, quote→per, quote→role; nothing else is allowed
+    assert f.shape == (3, len(LEGACY_FEATURES))
+    rows = {pair: dict(zip(LEGACY_FEATURES, map(int, r))) for pair, r in zip(index, f)}
+    # role→per: PER just before the ROLE (gap 1-1 = 0 tokens), widths 2 and 1 tokens (log2 buckets 1 and 1), same sentence
+    assert rows[(1, 0)] == {"pair_type": 3, "direction": 0, "distance": 0, "rank": 0, "head_width": 1, "tail_width": 1,
+                            "sentences": 0}
+    # quote→per: gap 9-1 = 8 tokens (bucket floor(log2 9) = 3), one sentence end («است.») between
+    assert rows[(2, 0)] == {"pair_type": 0, "direction": 0, "distance": 3, "rank": 0, "head_width": 1, "tail_width": 1,
+                            "sentences": 1}
+    # quote→role: gap 9-3 = 6 tokens (bucket floor(log2 7) = 2)
+    assert rows[(2, 1)] == {"pair_type": 1, "direction": 0, "distance": 2, "rank": 0, "head_width": 1, "tail_width": 1,
+                            "sentences": 1}
+    k = index.index((2, 1))
+    assert heads[k].tolist() == [9, 11] and tails[k].tolist() == [1, 3]
+
+
+def test_the_checkpoint_pair_order_sets_the_pair_type_ids():
+    ms = [mention(TOY, "PER", "قالیباف"), mention(TOY, "ROLE", "رئیس مجلس")]
+    stored = [["ROLE", "PER"], ["QUOTE", "PER"]]  # a checkpoint trained with another order
+    _, _, f, index = candidate_pairs(TOY, ms, SCHEMA, pairs=stored)
+    assert index == [(1, 0)] and f[0, 0] == 0
+
+
+def test_inside_after_rank_and_per_side():
+    text = "علی و رضا و حسن و مریم گفتند: بانک‌ها و بیمه مهم‌اند. سپس زهرا آمد"
+    #       0   1 2   3 4   5 6    7      8       9 10   11      12  13   14
+    ms = [mention(text, "PER", p) for p in ("علی", "رضا", "حسن", "مریم", "زهرا")]
+    quote = mention(text, "QUOTE", "بانک‌ها و بیمه مهم‌اند")
+    sectors = [mention(text, "SECTOR", "بانک‌ها", category="BANKING_FINANCE"), mention(text, "SECTOR", "بیمه", category="BANKING_FINANCE")]
+    ms = ms + [quote] + sectors
+    q = 5
+    _, _, f, index = candidate_pairs(text, ms, SCHEMA, per_side=2)
+    rows = {pair: dict(zip(LEGACY_FEATURES, map(int, r))) for pair, r in zip(index, f)}
+    said = sorted(t for h, t in index if h == q and ms[t].type == "PER")
+    assert said == [2, 3, 4]  # the two nearest before (حسن, مریم; not علی, رضا) and the one after
+    assert (rows[(q, 3)]["rank"], rows[(q, 2)]["rank"]) == (0, 1)  # مریم is nearer than حسن
+    assert (rows[(q, 3)]["distance"], rows[(q, 2)]["distance"]) == (1, 2)  # gaps 8-7=1 → 1, 8-5=3 → 2
+    after = rows[(q, 4)]
+    assert (after["direction"], after["distance"], after["sentences"]) == (2, 1, 1)  # gap 13-12 = 1 → 1; «.» between
+    for s in (6, 7):  # sectors inside the quote: direction 1, distance 0, no sentence between
+        assert (rows[(q, s)]["direction"], rows[(q, s)]["distance"], rows[(q, s)]["sentences"]) == (1, 0, 0)
+        assert rows[(q, s)]["pair_type"] == 4
+
+
+def test_a_tail_overlapping_the_head_edge_is_the_other_direction():
+    text = "وزیر نفت گفت: نفت گران شد"
+    quote = mention(text, "QUOTE", "گفت: نفت گران")
+    sector = Mention("SECTOR", 2, 6, text.index("گفت"), len(text), "ENERGY")  # starts inside the quote, ends past it
+    _, _, f, index = candidate_pairs(text, [quote, sector], SCHEMA)
+    assert index == [(0, 1)] and f[0, 1] == 3 and f[0, 2] == 0
+
+
+def test_sentences_between_are_capped():
+    text = "علی آمد. " + "خبر. " * 20 + "وی گفت: کار داریم"
+    per, quote = mention(text, "PER", "علی"), mention(text, "QUOTE", "کار داریم")
+    _, _, f, _ = candidate_pairs(text, [per, quote], SCHEMA)
+    assert f[0, LEGACY_FEATURES.index("sentences")] == MAX_SENTENCES - 1
+
+
+def test_cue_subject_is_on_only_for_the_mention_before_the_cue():
+    text = "قالیباف آمد. ظریف گفت: کار داریم. رئیس مجلس قالیباف رفت."
+    ms = [mention(text, "PER", "قالیباف"), mention(text, "PER", "ظریف"), mention(text, "QUOTE", "کار داریم"),
+          mention(text, "ROLE", "رئیس مجلس"), mention(text, "PER", "قالیباف", 1)]
+    f = features(text, ms)
+    assert f[(2, 1)]["cue_subject"] == 1  # «ظریف گفت:»: in the subject zone of the quote's cue
+    assert f[(2, 0)]["cue_subject"] == 3  # an earlier PER, and the cue has a named (not a pronoun) subject
+    assert f[(2, 4)]["cue_subject"] == 3  # a later one
+    assert f[(2, 3)]["cue_subject"] == 3
+    assert f[(3, 4)]["cue_subject"] == 0  # not a quote head: no cue
+    # without cues every quote is «no cue»
+    _, _, plain, index = candidate_pairs(text, ms, SCHEMA, features=ALL_FEATURES, cues=None)
+    assert (plain[:, ALL_FEATURES.index("cue_subject")] == 0).all() and len(index) == len(f)
+
+
+def test_apposition_sets_the_adjacent_feature():
+    text = "ظریف و قالیباف رئیس مجلس و وزیر نفت، زنگنه آمدند"
+    ms = [mention(text, "PER", "ظریف"), mention(text, "PER", "قالیباف"), mention(text, "ROLE", "رئیس مجلس"),
+          mention(text, "ROLE", "وزیر نفت"), mention(text, "PER", "زنگنه")]
+    f = features(text, ms)
+    assert f[(2, 1)]["adjacent"] == 1  # «قالیباف رئیس مجلس»: side by side
+    assert f[(2, 0)]["adjacent"] == 2  # «ظریف» is not beside the ROLE, but another PER is
+    assert f[(3, 4)]["adjacent"] == 1  # «وزیر نفت، زنگنه»: a comma between is still apposition
+    assert f[(2, 4)]["adjacent"] == 2
+    assert f[(3, 1)]["adjacent"] == 2  # «وزیر نفت» has «زنگنه», not «قالیباف», beside it
+
+
+def test_title_context_and_adjacency_from_context_features():
+    text = "رئیس مجلس آمد. و رئیس دولت، وزیر نفت و شهادت رئیس جمهور"
+    ms = [mention(text, "ROLE", r) for r in ("رئیس مجلس", "رئیس دولت", "وزیر نفت", "رئیس جمهور")]
+    cue_of, adjacent, title = _context_features(text, ms, None)
+    assert title == [1, 1, 1, 2]  # text start, after «و», after «،», after another word («شهادت»)
+    assert cue_of == {}
+    assert adjacent == {0: set(), 1: {2}, 2: {1}, 3: set()}  # «رئیس دولت، وزیر نفت»: gap «، » only
+    text2 = "قالیباف" + " " * 4 + "رئیس مجلس"  # a gap over three characters is not apposition
+    assert _context_features(text2, [mention(text2, "PER", "قالیباف"), mention(text2, "ROLE", "رئیس مجلس")], None)[1] == {0: set(), 1: set()}
+
+
+def test_context_features_tie_a_quote_to_the_cue_it_overlaps_most():
+    text = "ظریف گفت: کار داریم. وی افزود: باید رفت."
+    ms = [mention(text, "QUOTE", "کار داریم"), mention(text, "QUOTE", "باید رفت"), mention(text, "PER", "ظریف")]
+    cue_of, _, _ = _context_features(text, ms, find_cues(text))
+    assert sorted(cue_of) == [0, 1]
+    assert text[cue_of[0].phrase[0]:cue_of[0].phrase[1]] == "گفت:" and not cue_of[0].pronoun
+    assert text[cue_of[1].phrase[0]:cue_of[1].phrase[1]] == "افزود:" and cue_of[1].pronoun
+    # a quote outside every cue region has no cue
+    text = "ظریف گفت: کار داریم.\nبازار آرام است."  # a new paragraph ends the cue region
+    ms = [mention(text, "QUOTE", "کار داریم"), mention(text, "QUOTE", "بازار آرام است")]
+    assert sorted(_context_features(text, ms, find_cues(text))[0]) == [0]
+
+
+# -- feature_spec --------------------------------------------------------------------
+def test_feature_spec_sizes_and_column_order():
+    spec = feature_spec(5)
+    assert [n for n, _ in spec] == ALL_FEATURES  # candidate_pairs' columns are ALL_FEATURES positions
+    assert dict(spec) == {"pair_type": 5, "direction": N_DIRECTIONS, "distance": N_BUCKETS, "rank": MAX_RANK,
+                          "head_width": N_BUCKETS, "tail_width": N_BUCKETS, "sentences": MAX_SENTENCES,
+                          "cue_subject": N_CUE_SUBJECT, "adjacent": N_ADJACENT, "title_context": N_TITLE_CONTEXT}
+    assert [n for n, _ in feature_spec(5, LEGACY_FEATURES)] == LEGACY_FEATURES and len(LEGACY_FEATURES) == 7
+    assert feature_spec(5, ["rank", "pair_type"]) == [["rank", MAX_RANK], ["pair_type", 5]]
+    with pytest.raises(ValueError, match="unknown relation features"):
+        feature_spec(5, ["pair_type", "nope"])
+
+
+def test_a_chosen_feature_subset_gives_those_columns_in_that_order():
+    ms = [mention(TOY, "PER", "قالیباف"), mention(TOY, "ROLE", "رئیس مجلس"), mention(TOY, "QUOTE", "کار داریم")]
+    _, _, full, index = candidate_pairs(TOY, ms, SCHEMA, features=ALL_FEATURES, cues=find_cues(TOY))
+    names = ["adjacent", "distance", "pair_type"]
+    _, _, sub, index2 = candidate_pairs(TOY, ms, SCHEMA, features=names, cues=find_cues(TOY))
+    assert index2 == index
+    assert (sub == full[:, [ALL_FEATURES.index(n) for n in names]]).all()
+
+
+# -- decide_relations ----------------------------------------------------------------
+def test_one_speaker_per_quote_competes_with_nobody():
+    text = "علی و رضا گفتند: کار داریم"
+    ms = [mention(text, "PER", "علی"), mention(text, "PER", "رضا"), mention(text, "QUOTE", "کار داریم")]
+    names = ["said_by", "role_of", "topic"]
+    index = [(2, 0), (2, 1)]
+    # said_by minus no-relation: علی 1.0, رضا 2.0 → رضا wins with share e^2 / (1 + e + e^2)
+    logits = np.array([[0.0, 1.0, -9, -9], [0.0, 2.0, -9, -9]])
+    (r,) = decide_relations(logits, index, ms, SCHEMA, names)
+    assert r[:3] == ("said_by", 2, 1) and r[3] == pytest.approx(np.e ** 2 / (1 + np.e + np.e ** 2))
+    # both below no-relation: nobody
+    assert decide_relations(np.array([[0.0, -1.0, -9, -9], [0.0, -2.0, -9, -9]]), index, ms, SCHEMA, names) == []
+
+
+def test_topic_keeps_every_pair_over_the_threshold():
+    text = "گفت: بانک‌ها و بیمه مهم‌اند"
+    ms = [mention(text, "QUOTE", "بانک‌ها و بیمه مهم‌اند"), mention(text, "SECTOR", "بانک‌ها", category="BANKING_FINANCE"),
+          mention(text, "SECTOR", "بیمه", category="BANKING_FINANCE")]
+    names = ["said_by", "role_of", "topic"]
+    logits = np.array([[0.0, -9, -9, 1.0], [0.0, -9, -9, -1.0]])  # topic probabilities ≈ 0.73, 0.27
+    out = decide_relations(logits, [(0, 1), (0, 2)], ms, SCHEMA, names)
+    assert [o[:3] for o in out] == [("topic", 0, 1)]
+    assert len(decide_relations(logits, [(0, 1), (0, 2)], ms, SCHEMA, names, threshold=0.2)) == 2
+
+
+# -- propagate_titles ----------------------------------------------------------------
+def test_a_repeated_title_links_to_the_person_of_its_first_appearance():
+    text = "علی لاریجانی رئیس مجلس آمد. ظریف گفت: کار داریم. رئیس مجلس افزود: باید رفت."
+    ms = [mention(text, "PER", "علی لاریجانی"), mention(text, "ROLE", "رئیس مجلس"), mention(text, "PER", "ظریف"),
+          mention(text, "ROLE", "رئیس مجلس", 1)]
+    # the model linked only the first title; the repeated one, left alone, goes to the same man
+    assert propagate_titles(text, ms, [("role_of", 1, 0, 0.8)]) == [("role_of", 1, 0, 0.8), ("role_of", 3, 0, 1.0)]
+    # the model gave the repeated title to the nearer «ظریف»: moved to the first holder, its score kept
+    assert propagate_titles(text, ms, [("role_of", 1, 0, 0.8), ("role_of", 3, 2, 0.55)]) == [
+        ("role_of", 1, 0, 0.8), ("role_of", 3, 0, 0.55)]
+    # other relations pass through untouched
+    assert ("said_by", 2, 2, 0.9) in propagate_titles(text, ms, [("said_by", 2, 2, 0.9)])
+
+
+def test_a_title_nobody_stood_beside_is_left_to_the_model():
+    text = "رئیس مجلس آمد. ظریف گفت: کار داریم. وزیر نفت رفت."
+    ms = [mention(text, "ROLE", "رئیس مجلس"), mention(text, "PER", "ظریف"), mention(text, "ROLE", "وزیر نفت")]
+    decided = [("role_of", 0, 1, 0.6)]
+    assert propagate_titles(text, ms, decided) == decided
+    assert propagate_titles(text, ms, []) == []
+
+
+def test_a_different_title_is_not_propagated():
+    text = "علی لاریجانی رئیس مجلس آمد. رئیس دولت رفت."
+    ms = [mention(text, "PER", "علی لاریجانی"), mention(text, "ROLE", "رئیس مجلس"), mention(text, "ROLE", "رئیس دولت")]
+    assert propagate_titles(text, ms, []) == []
+
+
+# -- cut_at_words --------------------------------------------------------------------
+@pytest.mark.parametrize("stop", DECODE_DEFAULTS["role_stop_words"])
+def test_a_role_is_cut_before_a_stop_word(stop):
+    assert DECODE_DEFAULTS["role_stop_words"] == ["به", "را", "که"]
+    text = f"وزیر امور خارجه {stop} تهران رفت"
+    offsets = word_offsets(text)
+    role = mention(text, "ROLE", f"وزیر امور خارجه {stop} تهران")
+    (cut,) = cut_at_words(text, [role], offsets, DECODE_DEFAULTS["role_stop_words"])
+    assert (text[cut.start:cut.end], cut.tok_start, cut.tok_end) == ("وزیر امور خارجه", 0, 3)
+
+
+def test_cut_at_words_keeps_words_that_only_begin_like_a_stop_word_and_other_types():
+    text = "وزیر بهداشت که آمد"
+    offsets = word_offsets(text)
+    role = mention(text, "ROLE", "وزیر بهداشت")
+    assert cut_at_words(text, [role], offsets, ["به"]) == [role]  # «بهداشت» is not «به»
+    quote = mention(text, "QUOTE", "وزیر بهداشت که آمد")
+    assert cut_at_words(text, [quote], offsets, ["که"]) == [quote]  # only ROLE spans are cut
+    first = mention("که وزیر آمد", "ROLE", "که وزیر")
+    assert cut_at_words("که وزیر آمد", [first], word_offsets("که وزیر آمد"), ["که"]) == [first]  # not at the first word
+
+
+def test_a_cut_that_leaves_only_punctuation_drops_the_span():
+    text = "« به تهران"
+    role = mention(text, "ROLE", "« به تهران")
+    assert cut_at_words(text, [role], word_offsets(text), ["به"]) == []
