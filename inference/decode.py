@@ -222,36 +222,7 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
         for ttype, idx in by_type.items():
             if (h.type, ttype) not in ptypes:
                 continue
-            st = starts[ttype]
-            sides: dict[int, list[tuple[int, int]]] = {0: [], 1: [], 2: [], 3: []}
-            # tails starting inside the head: inside (1) or overlapping past its end (3)
-            k = bisect.bisect_left(st, h.start)
-            j = k
-            while j < len(idx) and st[j] < h.end:
-                ti = idx[j]
-                if ti != hi:
-                    t = mentions[ti]
-                    sides[1 if t.end <= h.end else 3].append((ti, 0))
-                j += 1
-            # after the head: the nearest ones
-            while j < len(idx) and len(sides[2]) < per_side:
-                ti = idx[j]
-                if ti != hi:
-                    sides[2].append((ti, mentions[ti].tok_start - h.tok_end))
-                j += 1
-            # before the head, walking back from the head's start
-            j = k - 1
-            while j >= 0 and len(sides[0]) < per_side:
-                ti = idx[j]
-                t = mentions[ti]
-                if ti != hi:
-                    if t.end <= h.start:
-                        sides[0].append((ti, h.tok_start - t.tok_end))
-                    else:
-                        sides[3].append((ti, 0))
-                j -= 1
-            for direction, cands in sides.items():
-                cands.sort(key=lambda c: c[1])
+            for direction, cands in _tails_around(hi, mentions, idx, starts[ttype], per_side).items():
                 for rank, (ti, gap) in enumerate(cands):
                     t = mentions[ti]
                     if direction == 0:
@@ -265,15 +236,7 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
                         h.tok_end - h.tok_start, t.tok_end - t.tok_start, min(sb, MAX_SENTENCES - 1),
                     ]
                     if title:
-                        cue = cue_of.get(hi)
-                        if cue is None:
-                            subj = 0
-                        elif cue.subject[0] <= t.start and t.end <= cue.subject[1] + 1:
-                            subj = 1
-                        else:
-                            subj = 2 if cue.pronoun else 3
-                        adj = 1 if ti in adjacent[hi] else (2 if any(mentions[j].type == ttype for j in adjacent[hi]) else 0)
-                        row += [subj, adj, title[hi]]
+                        row += _cue_row(hi, ti, mentions, cue_of, adjacent, title)
                     rows.append(row)
                     index.append((hi, ti))
     if not rows:
@@ -287,6 +250,62 @@ def candidate_pairs(text: str, mentions: list[Mention], schema: Schema, per_side
     heads = np.array([[mentions[h].tok_start, mentions[h].tok_end] for h, _ in index], dtype=np.int64)
     tails = np.array([[mentions[t].tok_start, mentions[t].tok_end] for _, t in index], dtype=np.int64)
     return heads, tails, f, index
+
+
+def _tails_around(hi: int, mentions: list[Mention], idx: list[int], st: list[int],
+                  per_side: int) -> dict[int, list[tuple[int, int]]]:
+    """The candidate tails of one type for head ``hi``, by direction, each ``(tail index, token gap)``, nearest first.
+
+    Directions: 0 before the head (the ``per_side`` nearest), 1 inside it, 2 after it (the ``per_side``
+    nearest), 3 overlapping it. ``idx`` are that type's mentions in text order and ``st`` their starts.
+    """
+    h = mentions[hi]
+    sides: dict[int, list[tuple[int, int]]] = {0: [], 1: [], 2: [], 3: []}
+    # tails starting inside the head: inside (1) or overlapping past its end (3)
+    k = bisect.bisect_left(st, h.start)
+    j = k
+    while j < len(idx) and st[j] < h.end:
+        ti = idx[j]
+        if ti != hi:
+            t = mentions[ti]
+            sides[1 if t.end <= h.end else 3].append((ti, 0))
+        j += 1
+    # after the head: the nearest ones
+    while j < len(idx) and len(sides[2]) < per_side:
+        ti = idx[j]
+        if ti != hi:
+            sides[2].append((ti, mentions[ti].tok_start - h.tok_end))
+        j += 1
+    # before the head, walking back from the head's start
+    j = k - 1
+    while j >= 0 and len(sides[0]) < per_side:
+        ti = idx[j]
+        t = mentions[ti]
+        if ti != hi:
+            if t.end <= h.start:
+                sides[0].append((ti, h.tok_start - t.tok_end))
+            else:
+                sides[3].append((ti, 0))
+        j -= 1
+    for cands in sides.values():
+        cands.sort(key=lambda c: c[1])
+    return sides
+
+
+def _cue_row(hi: int, ti: int, mentions: list[Mention], cue_of: dict, adjacent: dict, title: list[int]) -> list[int]:
+    """The cue features of pair (hi, ti): cue_subject (0 no cue, 1 tail in the cue's subject zone, 2 outside it
+    with a pronoun subject, 3 outside it), adjacent (1 side by side, 2 another of the tail's type is, 0 none)
+    and the head's title context."""
+    cue = cue_of.get(hi)
+    t = mentions[ti]
+    if cue is None:
+        subj = 0
+    elif cue.subject[0] <= t.start and t.end <= cue.subject[1] + 1:
+        subj = 1
+    else:
+        subj = 2 if cue.pronoun else 3
+    adj = 1 if ti in adjacent[hi] else (2 if any(mentions[j].type == t.type for j in adjacent[hi]) else 0)
+    return [subj, adj, title[hi]]
 
 
 def decide_relations(

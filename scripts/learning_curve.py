@@ -62,16 +62,23 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", default="data/train.jsonl", help="the training source the fractions are taken of")
     ap.add_argument("--test", default="data/test.jsonl")
     ap.add_argument("--init-from", help="replaces model.init_from in every run")
-    ap.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.25, 0.5])
+    ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", default="runs/curve")
+    ap.add_argument("--exclude-batch", nargs="*", default=[],
+                    help="leave out the articles whose meta.batch is one of these (the curve's corpus is the rest)")
+    ap.add_argument("--trained", nargs="*", default=[], metavar="FRACTION=MODEL",
+                    help="a point already trained with this recipe on that fraction (e.g. 1.0=models/goftar-fa-small): "
+                         "scored, not retrained")
     args = ap.parse_args(argv)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     raw = Path(args.config).read_text(encoding="utf-8")
     config = yaml.safe_load(os.path.expandvars(raw))  # ${GOFTAR_DATASETS}, as goftar train reads it
-    lines = [ln for ln in Path(args.corpus).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = [ln for ln in Path(args.corpus).read_text(encoding="utf-8").splitlines()
+             if ln.strip() and (json.loads(ln).get("meta") or {}).get("batch") not in set(args.exclude_batch)]
+    trained = {float(f): Path(m) for f, m in (t.split("=", 1) for t in args.trained)}
     goftar = [sys.executable, "-m", "goftar.cli"]
 
     for f, docs in subsets(lines, sorted(args.fractions), args.seed).items():
@@ -86,7 +93,10 @@ def main(argv=None) -> int:
 
     for f in args.fractions:  # training order as given (the full run first by default)
         run, cfg_path = out / tag(f), out / f"{tag(f)}.yaml"
-        if not ((run / "best" / "config.json").exists() and (run / "metrics.json").exists()):
+        model = trained.get(f, run / "best")
+        if f in trained:
+            print(f"[curve] {tag(f)}: scoring {model} (trained before with this recipe)", flush=True)
+        elif not ((run / "best" / "config.json").exists() and (run / "metrics.json").exists()):
             cmd = goftar + (["train", "--resume", str(run)] if (run / "last").is_dir()
                             else ["train", "--config", str(cfg_path)])
             print("[curve] " + " ".join(cmd), flush=True)
@@ -94,7 +104,7 @@ def main(argv=None) -> int:
         scores = out / f"{tag(f)}.test.json"
         if not scores.exists():
             pred = out / f"{tag(f)}.pred-test.jsonl"
-            subprocess.run(goftar + ["predict", args.test, "--model", str(run / "best"), "-o", str(pred), "--overwrite",
+            subprocess.run(goftar + ["predict", args.test, "--model", str(model), "-o", str(pred), "--overwrite",
                                     "--backend", "torch", "--no-progress"],
                            check=True)
             subprocess.run(goftar + ["score", "--gold", args.test, "--pred", str(pred), "--json", str(scores)], check=True)

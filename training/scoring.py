@@ -162,61 +162,81 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
     ``documents.missing_ids``; predictions without gold are ignored and listed
     under ``documents.extra_ids``.
     """
-    schema = schema or Schema.default()
+    tally = _Tally(schema or Schema.default())
+    preds, pred_count = tally.index_predictions(pred_docs)
     gold_list = list(gold_docs)
-    preds: dict[str, Document] = {}
-    warnings: list[str] = []
-    pred_count = 0
-    for d in pred_docs:
-        pred_count += 1
-        if d.id in preds:
-            warnings.append(f"prediction {d.id!r} appears twice; the first one is scored")
-            continue
-        preds[d.id] = d
-
-    layers = list(schema.layers)
-    y_true: dict[str, list[list[str]]] = {layer: [] for layer in layers + ["sector_by_category"]}
-    y_pred: dict[str, list[list[str]]] = {layer: [] for layer in layers + ["sector_by_category"]}
-    rel_counts: dict[str, list[int]] = {}
-    rel_ov_counts: dict[str, list[int]] = {t: [0, 0, 0] for t in QUOTE_OVERLAP_RELATIONS}
-    q_exact = [0, 0, 0]
-    q_overlap = [0, 0, 0]
-    spk = {"correct": 0, "total": 0, "unmatched_quote": 0, "no_speaker": 0, "wrong_speaker": 0}
-    cat = {"correct": 0, "total": 0}
-    missing: list[str] = []
-    text_mismatch: list[str] = []
-    unknown_types: set[str] = set()
     seen_gold: set[str] = set()
-
     for gdoc in gold_list:
         if gdoc.id in seen_gold:
-            warnings.append(f"gold document {gdoc.id!r} appears twice; both are scored")
+            tally.warnings.append(f"gold document {gdoc.id!r} appears twice; both are scored")
         seen_gold.add(gdoc.id)
         pdoc = preds.get(gdoc.id)
         if pdoc is None:
-            missing.append(gdoc.id)
+            tally.missing.append(gdoc.id)
             pdoc = Document(gdoc.id, gdoc.text)
         elif pdoc.text != gdoc.text:
             # Offsets are only comparable on the same text; score anyway, but say so.
-            text_mismatch.append(gdoc.id)
-        n = len(gdoc.text)
+            tally.text_mismatch.append(gdoc.id)
+        tally.add_document(gdoc, pdoc)
+    return tally.result(gold_list, preds, pred_count)
 
-        def usable(doc: Document, side: str) -> list[Entity]:
-            out = []
-            for e in doc.entities:
-                if schema.layer_of(e.type) is None:
-                    unknown_types.add(e.type)
-                elif not _valid(e, n):
-                    warnings.append(f"{doc.id}: {side} entity {e.id} has offsets {e.start}-{e.end} outside the text; ignored")
-                else:
-                    out.append(e)
-            return out
 
-        gents, pents = usable(gdoc, "gold"), usable(pdoc, "predicted")
+class _Tally:
+    """The counts behind :func:`score`, one step per measure, summed over documents."""
 
-        # Entities: one tokenisation per document, cut at every span boundary.
-        tokens = tokenize(gdoc.text, {b for e in gents + pents for b in (e.start, e.end)})
-        for layer in layers + ["sector_by_category"]:
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.layers = list(schema.layers) + ["sector_by_category"]
+        self.y_true: dict[str, list[list[str]]] = {layer: [] for layer in self.layers}
+        self.y_pred: dict[str, list[list[str]]] = {layer: [] for layer in self.layers}
+        self.rel_counts: dict[str, list[int]] = {}
+        self.rel_ov_counts: dict[str, list[int]] = {t: [0, 0, 0] for t in QUOTE_OVERLAP_RELATIONS}
+        self.q_exact = [0, 0, 0]
+        self.q_overlap = [0, 0, 0]
+        self.spk = {"correct": 0, "total": 0, "unmatched_quote": 0, "no_speaker": 0, "wrong_speaker": 0}
+        self.cat = {"correct": 0, "total": 0}
+        self.missing: list[str] = []
+        self.text_mismatch: list[str] = []
+        self.unknown_types: set[str] = set()
+        self.warnings: list[str] = []
+
+    def index_predictions(self, pred_docs: Iterable[Document]) -> tuple[dict[str, Document], int]:
+        preds: dict[str, Document] = {}
+        count = 0
+        for d in pred_docs:
+            count += 1
+            if d.id in preds:
+                self.warnings.append(f"prediction {d.id!r} appears twice; the first one is scored")
+                continue
+            preds[d.id] = d
+        return preds, count
+
+    def add_document(self, gdoc: Document, pdoc: Document) -> None:
+        gents, pents = self._usable(gdoc, "gold", len(gdoc.text)), self._usable(pdoc, "predicted", len(gdoc.text))
+        self._add_spans(gdoc.text, gents, pents)
+        self._add_categories(gents, pents)
+        gq = sorted((e for e in gents if e.type == "QUOTE"), key=lambda e: (e.start, e.end))
+        pq = sorted((e for e in pents if e.type == "QUOTE"), key=lambda e: (e.start, e.end))
+        matched = self._add_quotes(gq, pq)
+        self._add_relations(gdoc, pdoc, gents, pents, matched)
+        self._add_speakers(gdoc, pdoc, gq, matched)
+
+    def _usable(self, doc: Document, side: str, n: int) -> list[Entity]:
+        out = []
+        for e in doc.entities:
+            if self.schema.layer_of(e.type) is None:
+                self.unknown_types.add(e.type)
+            elif not _valid(e, n):
+                self.warnings.append(f"{doc.id}: {side} entity {e.id} has offsets {e.start}-{e.end} outside the text; ignored")
+            else:
+                out.append(e)
+        return out
+
+    def _add_spans(self, text: str, gents: list[Entity], pents: list[Entity]) -> None:
+        """Entities per layer: one tokenisation per document, cut at every span boundary."""
+        schema = self.schema
+        tokens = tokenize(text, {b for e in gents + pents for b in (e.start, e.end)})
+        for layer in self.layers:
             if layer == "sector_by_category":
                 g = {(e.start, e.end, e.category or "NONE") for e in gents if schema.has_categories(e.type)}
                 p = {(e.start, e.end, e.category or "NONE") for e in pents if schema.has_categories(e.type)}
@@ -224,33 +244,36 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
                 g = {(e.start, e.end, e.type) for e in gents if schema.layer_of(e.type) == layer}
                 p = {(e.start, e.end, e.type) for e in pents if schema.layer_of(e.type) == layer}
             for gs, ps in _tracks(g, p) or [([], [])]:
-                y_true[layer].append(_bio(tokens, gs))
-                y_pred[layer].append(_bio(tokens, ps))
+                self.y_true[layer].append(_bio(tokens, gs))
+                self.y_pred[layer].append(_bio(tokens, ps))
 
-        # Sector category on exactly found sectors.
+    def _add_categories(self, gents: list[Entity], pents: list[Entity]) -> None:
+        """Sector category on exactly found sectors."""
         pcat: dict[tuple[int, int], str | None] = {}
         for e in pents:
-            if schema.has_categories(e.type):
+            if self.schema.has_categories(e.type):
                 pcat.setdefault((e.start, e.end), e.category)
         for e in gents:
-            if schema.has_categories(e.type) and (e.start, e.end) in pcat:
-                cat["total"] += 1
-                cat["correct"] += int(pcat[(e.start, e.end)] == e.category)
+            if self.schema.has_categories(e.type) and (e.start, e.end) in pcat:
+                self.cat["total"] += 1
+                self.cat["correct"] += int(pcat[(e.start, e.end)] == e.category)
 
-        # Quotes: exact and overlap.
-        gq = sorted((e for e in gents if e.type == "QUOTE"), key=lambda e: (e.start, e.end))
-        pq = sorted((e for e in pents if e.type == "QUOTE"), key=lambda e: (e.start, e.end))
+    def _add_quotes(self, gq: list[Entity], pq: list[Entity]) -> dict[str, str]:
+        """Quotes exact and by overlap; returns the overlap matching gold id → predicted id."""
         gq_spans = {(e.start, e.end) for e in gq}
         pq_spans = {(e.start, e.end) for e in pq}
-        q_exact[0] += len(gq_spans & pq_spans)
-        q_exact[1] += len(pq_spans)
-        q_exact[2] += len(gq_spans)
+        self.q_exact[0] += len(gq_spans & pq_spans)
+        self.q_exact[1] += len(pq_spans)
+        self.q_exact[2] += len(gq_spans)
         matched = match_quotes(gq, pq)
-        q_overlap[0] += len(matched)
-        q_overlap[1] += len(pq)
-        q_overlap[2] += len(gq)
+        self.q_overlap[0] += len(matched)
+        self.q_overlap[1] += len(pq)
+        self.q_overlap[2] += len(gq)
+        return matched
 
-        # Relations: strict, and with the QUOTE argument matched by overlap.
+    def _add_relations(self, gdoc: Document, pdoc: Document, gents: list[Entity], pents: list[Entity],
+                       matched: dict[str, str]) -> None:
+        """Relations: strict, and with the QUOTE argument matched by overlap."""
         gmap = {e.id: e for e in gents}
         pmap = {e.id: e for e in pents}
         pred_to_gold_quote = {p: g for g, p in matched.items()}
@@ -273,7 +296,7 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
 
         gk, pk = rel_keys(gdoc, gmap, None), rel_keys(pdoc, pmap, None)
         for rt in {k[0] for k in gk | pk}:
-            c = rel_counts.setdefault(rt, [0, 0, 0])
+            c = self.rel_counts.setdefault(rt, [0, 0, 0])
             c[0] += len({k for k in gk & pk if k[0] == rt})
             c[1] += sum(1 for k in pk if k[0] == rt)
             c[2] += sum(1 for k in gk if k[0] == rt)
@@ -281,12 +304,14 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
         for rt in QUOTE_OVERLAP_RELATIONS:
             g_rt = {k for k in gk if k[0] == rt}
             p_rt = {k for k in pko if k[0] == rt}
-            c = rel_ov_counts[rt]
+            c = self.rel_ov_counts[rt]
             c[0] += len(g_rt & p_rt)
             c[1] += len(p_rt)
             c[2] += len(g_rt)
 
-        # Speaker attribution: same resolved person behind overlapping quotes.
+    def _add_speakers(self, gdoc: Document, pdoc: Document, gq: list[Entity], matched: dict[str, str]) -> None:
+        """Speaker attribution: same resolved person behind overlapping quotes."""
+        spk = self.spk
         gold_speakers, pred_speakers = resolve_speakers(gdoc), resolve_speakers(pdoc)
         for q in gq:
             gold_speaker = gold_speakers.get(q.id)
@@ -305,29 +330,28 @@ def score(gold_docs: Iterable[Document], pred_docs: Iterable[Document], schema: 
             else:
                 spk["wrong_speaker"] += 1
 
-    entities: dict[str, Any] = {}
-    for layer in layers + ["sector_by_category"]:
-        entities[layer] = _table(_seqeval_counts(y_true[layer], y_pred[layer]))
-
-    gold_ids = {d.id for d in gold_list}
-    extra = sorted(i for i in preds if i not in gold_ids)
-    if unknown_types:
-        warnings.append(f"entity types outside the schema were ignored: {', '.join(sorted(unknown_types))}")
-    return {
-        "entities": entities,
-        "relations": _table(rel_counts),
-        "relations_quote_overlap": _table(rel_ov_counts),
-        "quotes": {"exact": _prf(*q_exact), "overlap": _prf(*q_overlap), "overlap_rule": OVERLAP_RULE},
-        "speaker_attribution": {"accuracy": spk["correct"] / spk["total"] if spk["total"] else 0.0, **spk},
-        "sector_category_accuracy": {
-            "accuracy": cat["correct"] / cat["total"] if cat["total"] else 0.0, **cat,
-        },
-        "documents": {
-            "gold": len(gold_list), "predicted": pred_count, "missing": len(missing), "missing_ids": missing,
-            "extra": len(extra), "extra_ids": extra, "text_mismatch_ids": text_mismatch,
-        },
-        "warnings": warnings,
-    }
+    def result(self, gold_list: list[Document], preds: dict[str, Document], pred_count: int) -> dict[str, Any]:
+        entities = {layer: _table(_seqeval_counts(self.y_true[layer], self.y_pred[layer])) for layer in self.layers}
+        gold_ids = {d.id for d in gold_list}
+        extra = sorted(i for i in preds if i not in gold_ids)
+        if self.unknown_types:
+            self.warnings.append(f"entity types outside the schema were ignored: {', '.join(sorted(self.unknown_types))}")
+        spk, cat = self.spk, self.cat
+        return {
+            "entities": entities,
+            "relations": _table(self.rel_counts),
+            "relations_quote_overlap": _table(self.rel_ov_counts),
+            "quotes": {"exact": _prf(*self.q_exact), "overlap": _prf(*self.q_overlap), "overlap_rule": OVERLAP_RULE},
+            "speaker_attribution": {"accuracy": spk["correct"] / spk["total"] if spk["total"] else 0.0, **spk},
+            "sector_category_accuracy": {
+                "accuracy": cat["correct"] / cat["total"] if cat["total"] else 0.0, **cat,
+            },
+            "documents": {
+                "gold": len(gold_list), "predicted": pred_count, "missing": len(self.missing), "missing_ids": self.missing,
+                "extra": len(extra), "extra_ids": extra, "text_mismatch_ids": self.text_mismatch,
+            },
+            "warnings": self.warnings,
+        }
 
 
 # -- report ------------------------------------------------------------------

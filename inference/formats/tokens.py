@@ -99,6 +99,20 @@ def iter_bio(
     """
     fl = _flavour(flavour)
     path = Path(path)
+    tag_types, known, meta = _tag_setup(fl, layer, schema)
+    prefix = id_prefix if id_prefix is not None else f"{fl.name}-{path.stem}"
+    for n, block in enumerate(_line_blocks(path), 1):
+        rows, error = _parse_block(block, path, fl, known)
+        if error:
+            yield DocumentError(error)
+        else:
+            doc_meta = {**meta, "layers": list(meta["layers"]), "ne_types": list(meta["ne_types"]), "relations": [],
+                        "origin": f"{path.name}:{block[0][0]}"}
+            yield _sentence_document(f"{prefix}-{n:06d}", rows, fl, tag_types, doc_meta, warnings)
+
+
+def _tag_setup(fl: BioFlavour, layer: str, schema: Schema | None) -> tuple[dict, Iterable[str], dict[str, Any]]:
+    """``(tag type → (goftar type, category) or None, the tag types a line may use, the documents' meta)``."""
     if fl.types is None:
         tag_types = _layer_tag_types(layer, _schema(schema))
         known: Iterable[str] = tag_types
@@ -109,56 +123,57 @@ def iter_bio(
         known = fl.types
         layers = ["ne"]
         ne_types = list(fl.ne_types)
-    prefix = id_prefix if id_prefix is not None else f"{fl.name}-{path.stem}"
+    return tag_types, known, {"source": fl.name, "lang": "fa", "layers": layers, "ne_types": ne_types}
 
-    def build(n: int, first_line: int, rows: list[tuple[str, str, str | None]]) -> Document:
-        tokens = [r[0] for r in rows]
-        starts, pos = [], 0
-        for t in tokens:
-            starts.append(pos)
-            pos += len(t) + 1
-        text = " ".join(tokens)
-        # spans as (first token, end token, source type), before the type map
-        tags = ["O" if p == "O" else f"{p}-{typ}" for _, p, typ in rows]
-        for i, (_, p, typ) in enumerate(rows):
-            if p == "I" and (i == 0 or tags[i - 1] == "O" or bio.split_label(tags[i - 1])[1] != typ):
-                _count(warnings, f"{fl.name}: I- tag without B- (started a new span)")
-        entities = []
-        for i, j, typ in bio.tags_to_spans(tags):
-            mapped = tag_types[typ]
-            if mapped is None:
-                _count(warnings, f"{fl.name}: {typ} spans dropped (no goftar entity)")
-                continue
-            if fl.keeps_span is not None and not fl.keeps_span(typ, tokens[i:j]):
-                _count(warnings, f"{fl.name}: {typ} spans dropped as demonyms")
-                continue
-            gtype, category = mapped
-            start, end = starts[i], starts[j - 1] + len(tokens[j - 1])
-            # The corpora put closing quotes, full stops and stray ZWNJs inside
-            # some spans («گروه " دیدبان قضایی "»); the guide keeps them out.
-            s, e = trim_span(text, start, end)
-            if s == e:
-                _count(warnings, f"{fl.name}: spans of punctuation only dropped")
-                continue
-            if (s, e) != (start, end):
-                _count(warnings, f"{fl.name}: spans trimmed of edge punctuation or ZWNJ")
-            entities.append(Entity(f"T{len(entities) + 1}", gtype, s, e, category))
-        meta = {"source": fl.name, "lang": "fa", "layers": list(layers), "ne_types": list(ne_types),
-                "relations": [], "origin": f"{path.name}:{first_line}"}
-        return Document(f"{prefix}-{n:06d}", text, entities, [], meta)
 
-    for n, block in enumerate(_line_blocks(path), 1):
-        rows, error = [], None
-        for lineno, line in block:
-            if isinstance(line, UnicodeDecodeError):
-                error = f"{path}:{lineno}: invalid UTF-8 at byte {line.start} of the line"
-                break
-            try:
-                rows.append(_parse_bio_line(line, fl, known))
-            except ValueError as exc:
-                error = f"{path}:{lineno}: {exc}"  # the sentence's first problem is enough
-                break
-        yield DocumentError(error) if error else build(n, block[0][0], rows)
+def _parse_block(block, path: Path, fl: BioFlavour, known: Iterable[str]) -> tuple[list[tuple[str, str, str | None]], str | None]:
+    """The ``(token, B|I|O, type)`` rows of one sentence, or the first problem as ``file:line: …``."""
+    rows = []
+    for lineno, line in block:
+        if isinstance(line, UnicodeDecodeError):
+            return rows, f"{path}:{lineno}: invalid UTF-8 at byte {line.start} of the line"
+        try:
+            rows.append(_parse_bio_line(line, fl, known))
+        except ValueError as exc:
+            return rows, f"{path}:{lineno}: {exc}"  # the sentence's first problem is enough
+    return rows, None
+
+
+def _sentence_document(doc_id: str, rows: list[tuple[str, str, str | None]], fl: BioFlavour, tag_types: dict,
+                       meta: dict[str, Any], warnings: Counter | None) -> Document:
+    """One sentence as a Document: tokens joined by spaces, BIO spans mapped to goftar types and trimmed."""
+    tokens = [r[0] for r in rows]
+    starts, pos = [], 0
+    for t in tokens:
+        starts.append(pos)
+        pos += len(t) + 1
+    text = " ".join(tokens)
+    # spans as (first token, end token, source type), before the type map
+    tags = ["O" if p == "O" else f"{p}-{typ}" for _, p, typ in rows]
+    for i, (_, p, typ) in enumerate(rows):
+        if p == "I" and (i == 0 or tags[i - 1] == "O" or bio.split_label(tags[i - 1])[1] != typ):
+            _count(warnings, f"{fl.name}: I- tag without B- (started a new span)")
+    entities = []
+    for i, j, typ in bio.tags_to_spans(tags):
+        mapped = tag_types[typ]
+        if mapped is None:
+            _count(warnings, f"{fl.name}: {typ} spans dropped (no goftar entity)")
+            continue
+        if fl.keeps_span is not None and not fl.keeps_span(typ, tokens[i:j]):
+            _count(warnings, f"{fl.name}: {typ} spans dropped as demonyms")
+            continue
+        gtype, category = mapped
+        start, end = starts[i], starts[j - 1] + len(tokens[j - 1])
+        # The corpora put closing quotes, full stops and stray ZWNJs inside
+        # some spans («گروه " دیدبان قضایی "»); the guide keeps them out.
+        s, e = trim_span(text, start, end)
+        if s == e:
+            _count(warnings, f"{fl.name}: spans of punctuation only dropped")
+            continue
+        if (s, e) != (start, end):
+            _count(warnings, f"{fl.name}: spans trimmed of edge punctuation or ZWNJ")
+        entities.append(Entity(f"T{len(entities) + 1}", gtype, s, e, category))
+    return Document(doc_id, text, entities, [], meta)
 
 
 def _line_blocks(path: Path) -> Iterator[list[tuple[int, str | UnicodeDecodeError]]]:
