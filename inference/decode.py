@@ -128,9 +128,11 @@ def _bucket(x: np.ndarray) -> np.ndarray:
 
 
 def pair_types(schema: Schema) -> list[tuple[str, str]]:
-    """Every (head type, tail type) some relation allows, in a fixed order (feature ids)."""
+    """Every (head type, tail type) some relation allows, in a fixed order (feature ids): relations by
+    name, as a checkpoint's config.json (written with sorted keys) gives them back, so a fresh model and
+    its reloaded copy number the pairs alike."""
     out: list[tuple[str, str]] = []
-    for r in schema.relations.values():
+    for _name, r in sorted(schema.relations.items()):
         for h in r.head:
             for t in r.tail:
                 if (h, t) not in out:

@@ -58,9 +58,10 @@ class GoftarConfig(PretrainedConfig):
         s = Schema.from_dict(self.schema)
         # Label maps, relation order and pair ids are derived from the schema once and then stored:
         # config.json is written with sorted keys, so deriving them again from the reloaded schema
-        # could change their order under trained weights. Stored values win.
+        # could change their order under trained weights. Stored values win; fresh ones come in name
+        # order (relations, pairs) so that a rebuilt model numbers them as the reloaded one does.
         self.layer_labels = kwargs.pop("layer_labels", None) or {layer: s.layer_labels(layer) for layer in s.layers}
-        self.relation_types = list(kwargs.pop("relation_types", None) or s.relations)
+        self.relation_types = list(kwargs.pop("relation_types", None) or sorted(s.relations))
         self.allowed_pairs = [list(p) for p in (kwargs.pop("allowed_pairs", None) or pair_types(s))]
         self.window_length = window_length
         self.window_stride = window_stride

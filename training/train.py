@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -93,33 +94,69 @@ def train(cfg: TrainConfig, log=print, resume_from: str | Path | None = None) ->
     ``resume_from`` (a run's ``last/`` folder, or the run folder) continues a
     stopped run where its last checkpoint left it: model, optimiser,
     scheduler, RNG state and position in the epoch.
+
+    The steps: read the data (:func:`_train_rows`, :func:`_dev_sets`), build the
+    optimiser and schedule (:func:`_optimizer`), score the starting model on dev
+    (or restore the stopped run), then one :meth:`_Run.epoch` after another, each
+    ending with a dev evaluation, the best checkpoint and a resume checkpoint.
     """
-    import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     from goftar.inference.encode import TextEncoder
-    from goftar.inference.extractor import Extractor
     from goftar.inference.normalize import Normalizer
 
     from .card import write_model_card
-    from .data import annotation_of, collate, encode_example, pack, read_source, switch_zwnj
-    from .scoring import score
 
     t0 = time.time()
     tc = cfg.train
     set_seed(tc.seed)
-    rng = random.Random(tc.seed)
     accelerator = Accelerator(mixed_precision=tc.mixed_precision)
     model, tokenizer = load_model(cfg)
     config = model.config
     schema = Schema.from_dict(config.schema)
-    layer_labels = config.layer_labels
     encoder = TextEncoder(tokenizer, Normalizer.from_dict(config.normalizer), config.window_length, config.window_stride)
+    train_rows = _train_rows(cfg, schema, log)
+    dev_sets = _dev_sets(cfg)
 
-    # -- data ---------------------------------------------------------------
+    optimizer = _optimizer(model, tc)
+    data = _EpochData(train_rows, cfg, encoder, config, schema)
+    examples, batches, lost = data.batches(0)
+    steps_per_epoch = len(batches)
+    total = tc.max_steps or steps_per_epoch * tc.epochs
+    epochs = tc.epochs if not tc.max_steps else max(1, math.ceil(tc.max_steps / max(steps_per_epoch, 1)))
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total), total)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    log(f"{len(examples)} examples, {steps_per_epoch} steps/epoch, {total} steps, device {accelerator.device}, {lost} gold spans without a token")
+
+    run = _Run(cfg, accelerator, model, tokenizer, optimizer, scheduler, encoder, schema, dev_sets, t0, log)
+    start_epoch, start_batch = 0, 0
+    if resume_from is not None:
+        start_epoch, start_batch = run.restore(resume_from)
+    elif dev_sets and tc.eval_start:
+        run.score_start()
+    run.last_save = time.time()
+    for epoch in range(start_epoch, epochs):
+        if epoch > 0:
+            examples, batches, _ = data.batches(epoch)
+        if run.epoch(epoch, epochs, examples, batches, start_batch if epoch == start_epoch else 0):
+            break
+    metrics = {
+        "best_dev_selection": run.best, "history": run.history, "dev": run.best_metrics,
+        "train_seconds": round(time.time() - t0, 1), "steps": run.step, "device": str(accelerator.device),
+        "config": cfg.to_dict(),
+    }
+    (run.best_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_model_card(run.best_dir, metrics)
+    return metrics
+
+
+def _train_rows(cfg: TrainConfig, schema: Schema, log) -> Any:
+    """Every training source read once, each document with its training annotation, ``repeat`` times:
+    a ``datasets.Dataset`` (or a plain list where ``datasets`` is not installed)."""
+    from .data import annotation_of, read_source
+
     records = []
     for src in cfg.data.train:
         docs, problems = read_source(src)
@@ -138,147 +175,187 @@ def train(cfg: TrainConfig, log=print, resume_from: str | Path | None = None) ->
     try:
         from datasets import Dataset
 
-        train_ds = Dataset.from_list(records)
+        return Dataset.from_list(records)
     except ImportError as exc:  # a bare GPU image without `datasets`: a plain list serves the same rows
         log(f"datasets unavailable ({exc}); using an in-memory list")
-        train_ds = records
-    dev_sets = []
+        return records
+
+
+def _dev_sets(cfg: TrainConfig) -> list[tuple[str, list[Document]]]:
+    """``[(name, documents)]`` of the dev sources; two files of the same name get distinct names."""
+    from .data import read_source
+
+    dev_sets: list[tuple[str, list[Document]]] = []
     for src in cfg.data.dev:
-        docs, problems = read_source(src)
-        if tc.eval_max_docs:
-            docs = docs[: tc.eval_max_docs]
+        docs, _problems = read_source(src)
+        if cfg.train.eval_max_docs:
+            docs = docs[: cfg.train.eval_max_docs]
         name = src.name or f"{Path(src.path).parent.name}/{Path(src.path).stem}"
         if name in [n for n, _ in dev_sets]:  # two dev files of the same name must not overwrite each other
             name = f"{name}#{len(dev_sets)}"
         dev_sets.append((name, docs))
+    return dev_sets
 
-    def epoch_examples(epoch: int):
-        r = random.Random(tc.seed * 1000 + epoch)
-        out, lost = [], 0
-        for row in train_ds:
-            d = Document.from_dict(json.loads(row["doc"]))
-            if cfg.data.zwnj_augment and r.random() < cfg.data.zwnj_augment:
-                d = switch_zwnj(d, r)
-            ex = encode_example(d, json.loads(row["annot"]), encoder, layer_labels, config.relation_types, schema,
-                                config.allowed_pairs, [n for n, _ in config.relation_features], config.cue_features)
-            lost += ex.n_lost
-            if ex.ids:
-                out.append(ex)
-        return out, lost
 
-    # -- optimisation ---------------------------------------------------------
+def _optimizer(model, tc):
+    """AdamW with the encoder at ``lr`` and the heads at ``head_lr`` (word embeddings frozen if asked)."""
+    import torch
+
     if tc.freeze_embeddings:
         for p in model.encoder.get_input_embeddings().parameters():
             p.requires_grad = False
     enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
-    optimizer = torch.optim.AdamW(
+    return torch.optim.AdamW(
         [{"params": enc_params, "lr": tc.lr}, {"params": head_params, "lr": tc.head_lr}], weight_decay=tc.weight_decay,
     )
-    def epoch_batches(epoch: int):
-        ex_, lost_ = epoch_examples(epoch)
-        return ex_, pack(ex_, tc.batch_windows, random.Random(tc.seed * 7919 + epoch)), lost_
 
-    examples, batches, lost = epoch_batches(0)
-    steps_per_epoch = len(batches)
-    total = tc.max_steps or steps_per_epoch * tc.epochs
-    epochs = tc.epochs if not tc.max_steps else max(1, math.ceil(tc.max_steps / max(steps_per_epoch, 1)))
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total), total)
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    log(f"{len(examples)} examples, {steps_per_epoch} steps/epoch, {total} steps, device {accelerator.device}, {lost} gold spans without a token")
 
-    out_dir = Path(tc.output_dir)
-    best_dir = out_dir / "best"
-    last_dir = out_dir / "last"
-    history, best, step = [], -1.0, 0
-    best_metrics: dict[str, Any] = {}
-    start_epoch, start_batch = 0, 0
+class _EpochData:
+    """One epoch's examples (ZWNJ augmentation drawn per epoch) and their packed batches, reproducible from the seed."""
 
-    def evaluate_dev() -> tuple[float, dict[str, Any]]:
-        ex = Extractor.from_model(accelerator.unwrap_model(model), tokenizer)
-        dm = {name: score(docs, predict_documents(ex, docs, tc.eval_batch_windows), schema) for name, docs in dev_sets}
+    def __init__(self, rows, cfg: TrainConfig, encoder, config, schema: Schema):
+        self.rows, self.cfg, self.encoder, self.config, self.schema = rows, cfg, encoder, config, schema
+
+    def examples(self, epoch: int):
+        from .data import encode_example, switch_zwnj
+
+        cfg, config = self.cfg, self.config
+        r = random.Random(cfg.train.seed * 1000 + epoch)
+        out, lost = [], 0
+        for row in self.rows:
+            d = Document.from_dict(json.loads(row["doc"]))
+            if cfg.data.zwnj_augment and r.random() < cfg.data.zwnj_augment:
+                d = switch_zwnj(d, r)
+            ex = encode_example(d, json.loads(row["annot"]), self.encoder, config.layer_labels, config.relation_types,
+                                self.schema, config.allowed_pairs, [n for n, _ in config.relation_features],
+                                config.cue_features)
+            lost += ex.n_lost
+            if ex.ids:
+                out.append(ex)
+        return out, lost
+
+    def batches(self, epoch: int):
+        from .data import pack
+
+        tc = self.cfg.train
+        ex, lost = self.examples(epoch)
+        return ex, pack(ex, tc.batch_windows, random.Random(tc.seed * 7919 + epoch)), lost
+
+
+class _Run:
+    """The state of one training run: position, history, best score; evaluates, steps and checkpoints."""
+
+    def __init__(self, cfg, accelerator, model, tokenizer, optimizer, scheduler, encoder, schema, dev_sets, t0, log):
+        self.cfg, self.tc = cfg, cfg.train
+        self.accelerator, self.model, self.tokenizer = accelerator, model, tokenizer
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.encoder, self.schema, self.dev_sets = encoder, schema, dev_sets
+        self.layer_labels = model_config(model).layer_labels
+        self.t0, self.log = t0, log
+        out_dir = Path(self.tc.output_dir)
+        self.best_dir, self.last_dir = out_dir / "best", out_dir / "last"
+        self.history: list[dict[str, Any]] = []
+        self.best, self.step = -1.0, 0
+        self.best_metrics: dict[str, Any] = {}
+        self.last_save = time.time()
+
+    def unwrapped(self):
+        return self.accelerator.unwrap_model(self.model)
+
+    def evaluate_dev(self) -> tuple[float, dict[str, Any]]:
+        from goftar.inference.extractor import Extractor
+
+        from .scoring import score
+
+        ex = Extractor.from_model(self.unwrapped(), self.tokenizer)
+        dm = {name: score(docs, predict_documents(ex, docs, self.tc.eval_batch_windows), self.schema)
+              for name, docs in self.dev_sets}
         return float(np.mean([selection_score(m) for m in dm.values()])), dm
 
-    if resume_from is not None:
-        state = load_resume_state(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
-        history, best, step = state["history"], state["best"], state["step"]
-        best_metrics = state.get("best_metrics", {})
-        start_epoch, start_batch = state["epoch"], state["batch"]
-        log(f"resumed from {resume_from}: epoch {start_epoch + 1}, batch {start_batch}, step {step}, best {best:.4f}")
-    elif dev_sets and tc.eval_start:
-        sel, dm = evaluate_dev()
-        history.append({"epoch": 0, "dev_selection": sel, "dev": {k: _summary(v) for k, v in dm.items()}})
-        log(json.dumps({"epoch": 0, "dev_selection": sel, "note": "the starting model"}))
-        best, best_metrics = sel, dm
-        save_checkpoint(accelerator.unwrap_model(model), tokenizer, best_dir, cfg, tc.save_dtype)
-    last_save = time.time()
-    stop = False
-    for epoch in range(start_epoch, epochs):
-        if epoch > 0:
-            examples, batches, _ = epoch_batches(epoch)
+    def restore(self, resume_from) -> tuple[int, int]:
+        state = load_resume_state(resume_from, self.unwrapped(), self.optimizer, self.scheduler)
+        self.history, self.best, self.step = state["history"], state["best"], state["step"]
+        self.best_metrics = state.get("best_metrics", {})
+        self.log(f"resumed from {resume_from}: epoch {state['epoch'] + 1}, batch {state['batch']}, step {self.step}, "
+                 f"best {self.best:.4f}")
+        return state["epoch"], state["batch"]
+
+    def score_start(self) -> None:
+        """The starting model on dev, kept as the first "best": the result is never worse than the start."""
+        sel, dm = self.evaluate_dev()
+        self.history.append({"epoch": 0, "dev_selection": sel, "dev": {k: _summary(v) for k, v in dm.items()}})
+        self.log(json.dumps({"epoch": 0, "dev_selection": sel, "note": "the starting model"}))
+        self.best, self.best_metrics = sel, dm
+        save_checkpoint(self.unwrapped(), self.tokenizer, self.best_dir, self.cfg, self.tc.save_dtype)
+
+    def save_resume(self, position: dict[str, int]) -> None:
+        save_resume_state(self.last_dir, self.unwrapped(), self.tokenizer, self.optimizer, self.scheduler, self.cfg,
+                          {**position, "step": self.step, "best": self.best, "history": self.history,
+                           "best_metrics": self.best_metrics})
+        self.last_save = time.time()
+
+    def epoch(self, epoch: int, epochs: int, examples, batches, first: int) -> bool:
+        """Train one epoch from batch ``first``, evaluate and checkpoint; True when the run must stop."""
+        from tqdm.auto import tqdm
+
+        from .data import collate
+
+        tc, accelerator, model = self.tc, self.accelerator, self.model
         model.train()
         te = time.time()
-        first = start_batch if epoch == start_epoch else 0
         bar = tqdm(range(first, len(batches)), desc=f"epoch {epoch + 1}/{epochs}", disable=not tc.progress, file=sys.stderr,
                    initial=first, total=len(batches))
-        run_loss = []
+        run_loss: list[float] = []
+        stop = False
+        bi = first - 1
         for bi in bar:
-            b = batches[bi]
-            batch = _to_device(collate([examples[i] for i in b], encoder.pad_id, layer_labels), accelerator.device)
+            batch = _to_device(collate([examples[i] for i in batches[bi]], self.encoder.pad_id, self.layer_labels),
+                               accelerator.device)
             with accelerator.autocast():
-                loss, parts = _loss(model, batch, tc.relation_loss_weight)
+                loss, _parts = _loss(model, batch, tc.relation_loss_weight)
             accelerator.backward(loss)
             if tc.grad_clip:
                 accelerator.clip_grad_norm_(model.parameters(), tc.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad()
             run_loss.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(run_loss[-50:]):.4f}")
-            step += 1
-            if tc.checkpoint_minutes and time.time() - last_save > 60 * tc.checkpoint_minutes:
-                save_resume_state(last_dir, accelerator.unwrap_model(model), tokenizer, optimizer, scheduler, cfg,
-                                  {"epoch": epoch, "batch": bi + 1, "step": step, "best": best, "history": history,
-                                   "best_metrics": best_metrics})
-                last_save = time.time()
-            if tc.max_steps and step >= tc.max_steps:
+            self.step += 1
+            if tc.checkpoint_minutes and time.time() - self.last_save > 60 * tc.checkpoint_minutes:
+                self.save_resume({"epoch": epoch, "batch": bi + 1})
+            if tc.max_steps and self.step >= tc.max_steps:
                 stop = True
                 break
-            if tc.time_limit_minutes and time.time() - t0 > 60 * tc.time_limit_minutes:
-                log(f"time limit of {tc.time_limit_minutes} min reached at step {step}")
+            if tc.time_limit_minutes and time.time() - self.t0 > 60 * tc.time_limit_minutes:
+                self.log(f"time limit of {tc.time_limit_minutes} min reached at step {self.step}")
                 stop = True
                 break
-        epoch_time = time.time() - te
-        entry: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(run_loss)) if run_loss else None, "seconds": round(epoch_time, 1)}
-        unwrapped = accelerator.unwrap_model(model)
-        if dev_sets:
-            sel, dev_metrics = evaluate_dev()
+        entry: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(run_loss)) if run_loss else None,
+                                 "seconds": round(time.time() - te, 1)}
+        if self.dev_sets:
+            sel, dev_metrics = self.evaluate_dev()
             entry["dev_selection"] = sel
             entry["dev"] = {k: _summary(v) for k, v in dev_metrics.items()}
         else:
             sel, dev_metrics = float(epoch), {}
-        history.append(entry)
-        log(json.dumps({k: v for k, v in entry.items() if k != "dev"}))
-        if sel > best:
-            best, best_metrics = sel, dev_metrics
-            save_checkpoint(unwrapped, tokenizer, best_dir, cfg, tc.save_dtype)
+        self.history.append(entry)
+        self.log(json.dumps({k: v for k, v in entry.items() if k != "dev"}))
+        if sel > self.best:
+            self.best, self.best_metrics = sel, dev_metrics
+            save_checkpoint(self.unwrapped(), self.tokenizer, self.best_dir, self.cfg, tc.save_dtype)
         finished = bi + 1 >= len(batches) if len(batches) else True
         # the position after this epoch: the next epoch, or the rest of this one when stopped early
         pos = {"epoch": epoch + 1, "batch": 0} if finished and not stop else {"epoch": epoch, "batch": (bi + 1) if len(batches) else 0}
         if tc.checkpoint_minutes:
-            save_resume_state(last_dir, unwrapped, tokenizer, optimizer, scheduler, cfg,
-                              {**pos, "step": step, "best": best, "history": history, "best_metrics": best_metrics})
-            last_save = time.time()
-        if stop:
-            break
-    metrics = {
-        "best_dev_selection": best, "history": history, "dev": best_metrics,
-        "train_seconds": round(time.time() - t0, 1), "steps": step, "device": str(accelerator.device),
-        "config": cfg.to_dict(),
-    }
-    (best_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
-    write_model_card(best_dir, metrics)
-    return metrics
+            self.save_resume(pos)
+        return stop
+
+
+def model_config(model):
+    """The GoftarConfig of a model, wrapped (accelerate, DDP) or not."""
+    return getattr(model, "module", model).config
 
 
 def _loss(model, batch, weight):
@@ -293,13 +370,27 @@ def _summary(m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def portable_path(path: str | Path) -> str:
+    """A source path as a checkpoint records it: under ``$GOFTAR_DATASETS`` as ``${GOFTAR_DATASETS}/…``,
+    under the working directory relative to it, else as given (so no machine's folders are shipped)."""
+    p = Path(path)
+    for base, shown in ((os.environ.get("GOFTAR_DATASETS"), "${GOFTAR_DATASETS}"), (os.getcwd(), None)):
+        if base and p.is_absolute():
+            try:
+                rel = p.resolve().relative_to(Path(base).resolve())
+            except ValueError:
+                continue
+            return f"{shown}/{rel.as_posix()}" if shown else rel.as_posix()
+    return str(path)
+
+
 def save_checkpoint(model, tokenizer, path: Path, cfg: TrainConfig | None = None, dtype: str = "float32") -> None:
     """safetensors weights + config + tokenizer: everything ``from_pretrained`` needs."""
     import torch
 
     path.mkdir(parents=True, exist_ok=True)
     if cfg is not None:
-        model.config.training = {"train_sources": [s.path for s in cfg.data.train], "seed": cfg.train.seed}
+        model.config.training = {"train_sources": [portable_path(s.path) for s in cfg.data.train], "seed": cfg.train.seed}
     state = None
     if dtype == "float16":
         state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}

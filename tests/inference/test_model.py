@@ -102,7 +102,10 @@ def test_fresh_model_keeps_relation_and_pair_order_after_save(untrained, tmp_pat
     from goftar.inference.modeling import GoftarModel
 
     fresh, tok = untrained()
-    assert fresh.config.relation_types[0] == "said_by"  # the schema's order, not alphabetical
+    # fresh models number relations and pairs in name order; a checkpoint made before that (or by hand)
+    # may hold any order, and its weights follow it
+    fresh.config.relation_types = ["said_by", "role_of", "topic"]
+    fresh.config.allowed_pairs = fresh.config.allowed_pairs[::-1]
     save_checkpoint(fresh, tok, tmp_path / "fresh")
     back = GoftarModel.from_pretrained(tmp_path / "fresh")
     assert back.config.relation_types == fresh.config.relation_types

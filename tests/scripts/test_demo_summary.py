@@ -41,7 +41,7 @@ def _doc() -> Document:
 def _write(tmp_path: Path) -> Path:
     doc = _doc()
     with_quotes = doc.to_dict()
-    with_quotes["quotes"] = quotes_view(doc)
+    with_quotes["quotes"] = [q.to_dict() for q in quotes_view(doc)]
     without = doc.to_dict()  # no "quotes": the script computes them
     without["id"] = "art-2"
     unnamed = Document("art-3", "یک مقام آگاه گفت: خبری نیست", [Entity("Q", "QUOTE", 18, 27)]).to_dict()
