@@ -67,7 +67,8 @@ def _threads_env(threads: int) -> None:
 
 # -- building the configurations ------------------------------------------------
 def build_pipeline_model(model_dir: Path, out: Path) -> Path:
-    """A plain token-classification model: the goftar encoder + its `ne` head, saved for pipeline()."""
+    """A plain token-classification model: the goftar encoder + its `ne` head, saved for pipeline()
+    (with cue tags all "none" when the checkpoint reads speech cues)."""
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -84,6 +85,12 @@ def build_pipeline_model(model_dir: Path, out: Path) -> Path:
     if [k for k in missing if "pooler" not in k] or unexpected:
         raise RuntimeError(f"encoder weights do not fit the token-classification model: {missing[:3]} {unexpected[:3]}")
     m.classifier.load_state_dict(g.bio_heads["ne"].state_dict())
+    if g.config.cue_features:
+        # A plain token classifier has no cue input: it sees every token with the cue tag "none" (id 0),
+        # whose two embeddings fold into the word embeddings (added to every token) and the head's bias.
+        with torch.no_grad():
+            getattr(m, m.base_model_prefix).get_input_embeddings().weight += g.cue_input.weight[0]
+            m.classifier.bias += m.classifier.weight @ g.cue_output.weight[0]
     ids = torch.randint(5, min(1000, cfg.vocab_size), (2, 40))
     mask = torch.ones_like(ids)
     with torch.inference_mode():
