@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from raw_articles import SHARED  # noqa: E402
+from raw_articles import holdout_dir  # noqa: E402
 
 SEED = ROOT / "tests" / "data" / "seed-article.jsonl"
 SPLIT_SIZES = {"test": 18, "dev": 16}  # for articles without a pin; the rest is train
@@ -44,7 +44,7 @@ def main() -> int:
     seed = json.loads(SEED.read_text(encoding="utf-8").splitlines()[0])
     seed.setdefault("meta", {})["batch"] = "seed"
     held = set()
-    hp = SHARED / "holdout" / "articles.jsonl"
+    hp = holdout_dir() / "articles.jsonl"
     if hp.exists():
         held = {hashlib.sha256(json.loads(l)["text"].encode()).hexdigest() for l in hp.open(encoding="utf-8")}
     ids = collections.Counter(d["id"] for d in docs)

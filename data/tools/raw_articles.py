@@ -8,13 +8,16 @@ Article ids: ``farsnews-<file>-<index>`` (index into the shared JSON file as it
 is now), ``hamshahri-<index>``, ``radiofarda-<index>``. The text of a Fars
 article is ``title\\nabstract\\nparagraph\\n…`` exactly as stored (never
 normalised); a sci2lab item is ``title\\nsummary``. Articles whose text is in
-../shared/holdout are never listed or printed.
+the holdout (``$GOFTAR_HOLDOUT``, by default ``holdout/`` beside the datasets folder) are never
+listed or printed. The datasets folder is ``$GOFTAR_DATASETS`` (``make`` sets it), else the
+project's shared folder beside the checkout.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -22,12 +25,21 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 if not SHARED.exists():  # a clone elsewhere: look beside the checkout's parent
     SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-RAW = SHARED / "datasets"
+
+
+def raw_dir() -> Path:
+    """The datasets folder: ``$GOFTAR_DATASETS``, else ``shared/datasets`` beside the checkout."""
+    return Path(os.environ.get("GOFTAR_DATASETS") or SHARED / "datasets")
+
+
+def holdout_dir() -> Path:
+    """The reserved articles: ``$GOFTAR_HOLDOUT``, else ``holdout/`` beside the datasets folder."""
+    return Path(os.environ.get("GOFTAR_HOLDOUT") or raw_dir().parent / "holdout")
 SPEECH = re.compile(r"(گفت|افزود|اظهار داشت|تصریح کرد|تصريح كرد|تصريح کرد|خاطرنشان|با بیان اینکه|با بيان اينكه|با اشاره به اینکه|اعلام کرد|بیان کرد|عنوان کرد)")
 
 
 def _holdout_hashes() -> set[str]:
-    p = SHARED / "holdout" / "articles.jsonl"
+    p = holdout_dir() / "articles.jsonl"
     out = set()
     if p.exists():
         for line in p.open(encoding="utf-8"):
@@ -37,6 +49,8 @@ def _holdout_hashes() -> set[str]:
 
 
 def articles() -> dict[str, dict]:
+    """``{id: {"text", "meta"}}`` of every raw article, the held-out ones left out."""
+    RAW = raw_dir()
     out: dict[str, dict] = {}
     for f in range(1, 6):
         path = RAW / "raw-news-farsnews" / f"fars-news-{f}.json"

@@ -85,7 +85,7 @@ def _mini_repo(tmp_path, monkeypatch, meta):
     monkeypatch.setattr(bc, "ROOT", tmp_path)
     monkeypatch.setattr(bc, "SEED", tmp_path / "tests" / "data" / "seed-article.jsonl")
     monkeypatch.setattr(bc, "SPLITS", tmp_path / "data" / "splits.json")
-    monkeypatch.setattr(bc, "SHARED", tmp_path / "no-shared")
+    monkeypatch.setenv("GOFTAR_HOLDOUT", str(tmp_path / "no-holdout"))
     return bc
 
 
