@@ -86,13 +86,14 @@ def window_inputs(config) -> list[str]:
     return ["input_ids", "attention_mask", "cue_ids"] if getattr(config, "cue_features", False) else ["input_ids", "attention_mask"]
 
 
-def _feed(sess, ids, mask) -> dict:
-    """Inputs of a window graph for calibration and checks (cue tags all "none" when the graph reads them)."""
+def _feed(sess, ids, mask, cues=None) -> dict:
+    """Inputs of a window graph for calibration and checks: the windows' speech-cue tags when the graph
+    reads them (all "none" when ``cues`` is None)."""
     import numpy as np
 
     feed = {"input_ids": ids, "attention_mask": mask}
     if "cue_ids" in {i.name for i in sess.get_inputs()}:
-        feed["cue_ids"] = np.zeros_like(ids)
+        feed["cue_ids"] = np.zeros_like(ids) if cues is None else cues
     return feed
 
 
@@ -186,7 +187,7 @@ def matmul_nodes(path: Path) -> list[str]:
     return [n.name for n in onnx.load(str(path), load_external_data=False).graph.node if n.op_type in QUANT_OPS]
 
 
-def activation_spread(path: Path, batches: list[tuple[Any, Any]]) -> dict[str, float]:
+def activation_spread(path: Path, batches: list[tuple[Any, Any, Any]]) -> dict[str, float]:
     """(max - min) / std of the activation input of every quantisable node, over ``batches`` of windows."""
     import numpy as np
     import onnx
@@ -202,9 +203,9 @@ def activation_spread(path: Path, batches: list[tuple[Any, Any]]) -> dict[str, f
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     acc: dict[str, list[float]] = {}
-    for ids, mask in batches:
+    for ids, mask, cues in batches:
         real = mask.astype(bool)
-        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask))):
+        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask, cues))):
             if value.ndim == 3 and value.shape[:2] == real.shape:
                 v = value[real].astype(np.float64)
                 a = acc.setdefault(name, [np.inf, -np.inf, 0.0, 0.0, 0])
@@ -267,9 +268,9 @@ def smooth_graph(src: Path, dst: Path, batches, alpha: float, skip: list[str]) -
     names = [o.name for o in sess.get_outputs()]
     wanted = {n.input[0] for n in nodes}
     amax: dict[str, Any] = {}
-    for ids, mask in batches:
+    for ids, mask, cues in batches:
         real = mask.astype(bool)
-        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask))):
+        for name, value in zip(names, sess.run(None, _feed(sess, ids, mask, cues))):
             if name in wanted:
                 m = np.abs(value[real]).max(0)
                 amax[name] = np.maximum(amax[name], m) if name in amax else m
@@ -306,14 +307,31 @@ def quantize(src: Path, dst: Path, fp32_nodes: list[str], per_channel: bool = Tr
 
 
 def _windows(model, tokenizer, texts: list[str], limit: int = 32):
-    """Real model inputs from ``texts``: up to ``limit`` padded windows, in batches of 4."""
+    """Real model inputs from ``texts``: up to ``limit`` padded windows in batches of 4, each batch
+    ``(input_ids, attention_mask, cue_ids)`` with the speech-cue tags the runtime would feed."""
+    from goftar.inference.cues import default_lexicon, find_cues, token_tags
     from goftar.inference.encode import TextEncoder, pad_windows
     from goftar.inference.normalize import Normalizer
 
     cfg = model.config
     enc = TextEncoder(tokenizer, Normalizer.from_dict(cfg.normalizer), cfg.window_length, cfg.window_stride)
-    rows = [r for t in texts for r in enc.window_inputs(enc.encode(t)) if t.strip()][:limit]
-    return [pad_windows(rows[i:i + 4], enc.pad_id) for i in range(0, len(rows), 4)], enc.pad_id
+    lexicon = default_lexicon()
+    rows, cue_rows = [], []
+    for t in texts:
+        if not t.strip():
+            continue
+        e = enc.encode(t)
+        windows = enc.window_inputs(e)
+        rows += windows
+        cue_rows += (enc.window_features(e, token_tags(e.text, e.offsets, find_cues(e.text, lexicon)))
+                     if getattr(cfg, "cue_features", False) else [[0] * len(w) for w in windows])
+    rows, cue_rows = rows[:limit], cue_rows[:limit]
+    batches = []
+    for i in range(0, len(rows), 4):
+        ids, mask = pad_windows(rows[i:i + 4], enc.pad_id)
+        cues, _ = pad_windows(cue_rows[i:i + 4], 0)
+        batches.append((ids, mask, cues))
+    return batches, enc.pad_id
 
 
 def _check(model, out: Path, batches) -> dict[str, Any]:
@@ -324,20 +342,21 @@ def _check(model, out: Path, batches) -> dict[str, Any]:
 
     layers = list(model.config.layer_labels)
     with torch.inference_mode():
-        refs = [[o.float().numpy() for o in model(torch.as_tensor(i), torch.as_tensor(m))] for i, m in batches]
+        refs = [[o.float().numpy() for o in model(torch.as_tensor(i), torch.as_tensor(m), torch.as_tensor(c))]
+                for i, m, c in batches]
         h = torch.as_tensor(refs[0][0][0])
         n = int(batches[0][1][0].sum())
         heads = torch.tensor([[1, 3], [4, 5], [0, n]])
         tails = torch.tensor([[4, 5], [1, 3], [2, 3]])
         feats = torch.zeros(3, len(model.config.relation_features), dtype=torch.long)
         rel_ref = model.relation_logits(h, heads, tails, feats).numpy()  # csum computed inside: checks the input too
-    report: dict[str, Any] = {"windows": sum(len(i) for i, _ in batches), "tokens": int(sum(m.sum() for _, m in batches))}
+    report: dict[str, Any] = {"windows": sum(len(b[0]) for b in batches), "tokens": int(sum(b[1].sum() for b in batches))}
     for prec, files in FILES.items():
         s = ort.InferenceSession(str(out / files["windows"]), providers=["CPUExecutionProvider"])
         worst = {"hidden": 0.0, **{layer: 0.0 for layer in layers}}
         agree = {layer: [0, 0] for layer in layers}
-        for (ids, mask), ref in zip(batches, refs):
-            got = s.run(None, _feed(s, ids, mask))
+        for (ids, mask, cues), ref in zip(batches, refs):
+            got = s.run(None, _feed(s, ids, mask, cues))
             real = mask.astype(bool)
             worst["hidden"] = max(worst["hidden"], float(np.abs(got[0] - ref[0])[real].max()))
             for layer, a, b in zip(layers, got[1:], ref[1:]):
