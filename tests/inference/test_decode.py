@@ -15,7 +15,7 @@ from goftar.inference.cues import find_cues
 from goftar.inference.decode import (
     ALL_FEATURES, DECODE_DEFAULTS, LEGACY_FEATURES, MAX_RANK, MAX_SENTENCES, N_ADJACENT, N_BUCKETS, N_CUE_SUBJECT,
     N_DIRECTIONS, N_TITLE_CONTEXT, Mention, _context_features, candidate_pairs, cut_at_words, decide_relations,
-    decode_bio, feature_spec, pair_types, propagate_titles,
+    decode_bio, feature_spec, merge_touching, pair_types, propagate_titles,
 )
 from goftar.inference.schema import Schema
 
@@ -321,3 +321,27 @@ def test_a_cut_that_leaves_only_punctuation_drops_the_span():
     text = "« به تهران"
     role = mention(text, "ROLE", "« به تهران")
     assert cut_at_words(text, [role], word_offsets(text), ["به"]) == []
+
+
+# -- merge_touching ------------------------------------------------------------------
+def test_touching_pieces_of_a_title_become_one_span_and_others_stay_apart():
+    t = "رییس سابق شورا و معاون\u200cوزیر نفت گفت اقتصاد تجارت"
+    pieces = [mention(t, "ROLE", "رییس"), mention(t, "ROLE", "سابق شورا"),          # space between: one title cut in two
+              mention(t, "ROLE", "معاون"), mention(t, "ROLE", "وزیر نفت"),          # ZWNJ between: one title
+              mention(t, "SECTOR", "اقتصاد", category="ECONOMY"), mention(t, "SECTOR", "تجارت", category="TRADE")]
+    pieces[0].score, pieces[1].score = 0.9, 0.5
+    out = merge_touching(t, pieces, DECODE_DEFAULTS["merge_touching"])
+    got = [(m.type, t[m.start:m.end]) for m in out]
+    # «و» keeps the two titles apart; SECTOR is not a type that merges (touching sectors are common in the data)
+    assert got == [("ROLE", "رییس سابق شورا"), ("ROLE", "معاون\u200cوزیر نفت"), ("SECTOR", "اقتصاد"), ("SECTOR", "تجارت")]
+    assert (out[0].tok_start, out[0].tok_end) == (pieces[0].tok_start, pieces[1].tok_end)
+    assert out[0].score == pytest.approx(0.7)
+    assert merge_touching(t, pieces, []) == pieces
+
+
+def test_merging_needs_the_same_type_and_category():
+    t = "قالیباف مجلس"
+    per, org = mention(t, "PER", "قالیباف"), mention(t, "ORG", "مجلس")
+    assert [m.type for m in merge_touching(t, [per, org], ["PER", "ORG"])] == ["PER", "ORG"]
+    a, b = mention(t, "SECTOR", "قالیباف", category="ECONOMY"), mention(t, "SECTOR", "مجلس", category="TRADE")
+    assert len(merge_touching(t, [a, b], ["SECTOR"])) == 2
