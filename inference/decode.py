@@ -75,7 +75,11 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
                    # types whose spans never touch in the guide's data (two ROLE, PER or ORG spans with only
                    # spaces/ZWNJ between: 1 in 1,530 ROLEs, 1 in 1,553 PERs, 5 in 2,953 ORGs of corpus v2
                    # train+dev): two such predicted pieces are one span cut in two («رييس» + «سابق شوراي …»)
-                   "merge_touching": ["ROLE", "PER", "ORG"]}
+                   "merge_touching": ["ROLE", "PER", "ORG"],
+                   # docs/ANNOTATION.md, "Titles and names": ranks and honorifics stay outside the PER and are
+                   # not ROLEs; a PER or ROLE span loses them at its start, a ROLE of nothing else is dropped
+                   "honorifics": ["آقای", "آیت‌الله", "حجت‌الاسلام", "حجت‌الاسلام‌والمسلمین", "والمسلمین", "سرلشکر",
+                                  "سردار", "دکتر", "مهندس", "امیر", "سپهبد", "ژنرال", "حضرت"]}
 
 
 def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,
@@ -421,6 +425,37 @@ def merge_touching(text: str, mentions: list[Mention], types) -> list[Mention]:
             out[-1] = Mention(m.type, prev.tok_start, m.tok_end, prev.start, m.end, m.category, (prev.score + m.score) / 2)
         else:
             out.append(m)
+    return out
+
+
+def strip_honorifics(text: str, mentions: list[Mention], offsets: np.ndarray, honorifics, types=("PER", "ROLE")) -> list[Mention]:
+    """Drop leading honorific words («آقای», «آیت‌الله», «سردار» …) from spans of ``types``, compared as speaker
+    keys (normalised, spaces and ZWNJ ignored); a span left with nothing is dropped."""
+    if not honorifics:
+        return mentions
+    from .quotes import speaker_key
+
+    keys = {speaker_key(h) for h in honorifics}
+    out = []
+    for m in mentions:
+        if m.type in types:
+            ws = bio.words(text[m.start:m.end])
+            k = 0
+            while k < len(ws):  # «حجت الاسلام» written in two words is the same honorific
+                n = next((n for n in (3, 2, 1) if k + n <= len(ws)
+                          and speaker_key(text[m.start + ws[k][0]:m.start + ws[k + n - 1][1]]) in keys), 0)
+                if not n:
+                    break
+                k += n
+            if k == len(ws):
+                continue
+            if k:
+                s, e = trim_span(text, m.start + ws[k][0], m.end)
+                tr = token_span(offsets, s, e) if e > s else None
+                if tr is None:
+                    continue
+                m = Mention(m.type, tr[0], tr[1], s, e, m.category, m.score)
+        out.append(m)
     return out
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     merge_touching, propagate_titles)
+                     merge_touching, propagate_titles, strip_honorifics)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -384,6 +384,7 @@ class Extractor:
             found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, groups=groups,
                                **settings)
             found = merge_touching(enc.text, found, self.decode.get("merge_touching") or [])
+            found = strip_honorifics(enc.text, found, enc.offsets, self.decode.get("honorifics") or [])
             if layer == "role":
                 found = cut_at_words(enc.text, found, enc.offsets, self.decode.get("role_stop_words") or [])
             if layer == "quote":

@@ -15,7 +15,7 @@ from goftar.inference.cues import find_cues
 from goftar.inference.decode import (
     ALL_FEATURES, DECODE_DEFAULTS, LEGACY_FEATURES, MAX_RANK, MAX_SENTENCES, N_ADJACENT, N_BUCKETS, N_CUE_SUBJECT,
     N_DIRECTIONS, N_TITLE_CONTEXT, Mention, _context_features, candidate_pairs, cut_at_words, decide_relations,
-    decode_bio, feature_spec, merge_touching, pair_types, propagate_titles,
+    decode_bio, feature_spec, merge_touching, pair_types, propagate_titles, strip_honorifics,
 )
 from goftar.inference.schema import Schema
 
@@ -345,3 +345,17 @@ def test_merging_needs_the_same_type_and_category():
     assert [m.type for m in merge_touching(t, [per, org], ["PER", "ORG"])] == ["PER", "ORG"]
     a, b = mention(t, "SECTOR", "قالیباف", category="ECONOMY"), mention(t, "SECTOR", "مجلس", category="TRADE")
     assert len(merge_touching(t, [a, b], ["SECTOR"])) == 2
+
+
+# -- strip_honorifics (guide: ranks and honorifics stay outside the PER and are not ROLEs) ----------------
+def test_honorifics_leave_names_and_titles_and_are_no_title_alone():
+    t = "آيت‌الله جنتی و آقای قالیباف و حجت الاسلام و سردار سلامی رئیس"
+    ms = [mention(t, "PER", "آيت‌الله جنتی"), mention(t, "PER", "آقای قالیباف"), mention(t, "ROLE", "حجت الاسلام"),
+          mention(t, "ROLE", "سردار سلامی رئیس")]
+    out = strip_honorifics(t, ms, word_offsets(t), DECODE_DEFAULTS["honorifics"])
+    # Arabic ي and the split «حجت الاسلام» are the same honorific once keyed; «سردار …» keeps what follows it
+    assert [(m.type, t[m.start:m.end]) for m in out] == [("PER", "جنتی"), ("PER", "قالیباف"), ("ROLE", "سلامی رئیس")]
+    assert (out[0].tok_start, out[0].tok_end) == (1, 2)
+    assert strip_honorifics(t, ms, word_offsets(t), []) == ms
+    org = [mention(t, "ORG", "آقای قالیباف")]
+    assert strip_honorifics(t, org, word_offsets(t), ["آقای"]) == org  # only PER and ROLE
