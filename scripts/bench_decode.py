@@ -6,9 +6,9 @@
 Decode variants (same weights, one run):
 
 - ``token-argmax``: per-token argmax with lenient BIO, no word grouping, no cue anchoring (goftar 0.1's decoder);
-- ``word-viterbi``: word-level (first-token) BIO-constrained Viterbi, no anchoring;
-- ``word-viterbi+cues, no merge``: the same plus quotes anchored on their speech cues;
-- ``word-viterbi+cues``: and touching ROLE/PER/ORG pieces joined (``decode.merge_touching``; the default);
+- ``word-viterbi``: word-level (first-token) BIO-constrained Viterbi, no anchoring, no merge, no honorific rule;
+- ``word-viterbi+cues, no merge``: the same plus quotes anchored on their speech cues (no merge, no honorific rule);
+- ``word-viterbi+cues``: and touching ROLE/PER/ORG/SECTOR pieces (one category) joined, honorifics out (``decode.merge_touching``; the default);
 
 and the baselines of scripts/baselines.py on the same texts: the regex quote finder, and the
 nearest-mention rule on this model's entities. Every figure is ``goftar score`` (strict). Writes
@@ -24,10 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {
-    "token-argmax": {"aggregation": "token", "constrained": False, "quote_anchor": {"enabled": False}, "merge_touching": []},
-    "word-viterbi": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": False}},
+    "token-argmax": {"aggregation": "token", "constrained": False, "quote_anchor": {"enabled": False}, "merge_touching": [],
+                     "honorifics": []},
+    "word-viterbi": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": False}, "merge_touching": [],
+                     "honorifics": []},
     "word-viterbi+cues, no merge": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True},
-                                    "merge_touching": []},
+                                    "merge_touching": [], "honorifics": []},
     "word-viterbi+cues": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True}},
 }
 

@@ -332,7 +332,7 @@ def test_touching_pieces_of_a_title_become_one_span_and_others_stay_apart():
     pieces[0].score, pieces[1].score = 0.9, 0.5
     out = merge_touching(t, pieces, DECODE_DEFAULTS["merge_touching"])
     got = [(m.type, t[m.start:m.end]) for m in out]
-    # «و» keeps the two titles apart; SECTOR is not a type that merges (touching sectors are common in the data)
+    # «و» keeps the two titles apart; touching sectors of different categories stay apart
     assert got == [("ROLE", "رییس سابق شورا"), ("ROLE", "معاون\u200cوزیر نفت"), ("SECTOR", "اقتصاد"), ("SECTOR", "تجارت")]
     assert (out[0].tok_start, out[0].tok_end) == (pieces[0].tok_start, pieces[1].tok_end)
     assert out[0].score == pytest.approx(0.7)
