@@ -81,11 +81,11 @@ def _span_title(doc: Document, e: Entity, quote_of: dict[str, dict], topics_of: 
         parts.append(f"امتیاز {_fmt(e.score)}")
     q = quote_of.get(e.id)
     if q is not None:
-        who = q.get("speaker_name") or "گوینده نامعلوم"
-        if q.get("speaker_title"):
-            who += f"، {q['speaker_title']}"
+        who = q.speaker_name or "گوینده نامعلوم"
+        if q.speaker_title:
+            who += f"، {q.speaker_title}"
         parts.append(f"گوینده: {who}")
-        cats = [category_label(s.get("category")) for s in q.get("sectors") or []]
+        cats = [category_label(s.category) for s in q.sectors]
         if cats:
             parts.append("بخش‌ها: " + "، ".join(dict.fromkeys(cats)))
     if e.id in topics_of:
@@ -151,23 +151,23 @@ def spans_html(doc: Document, schema: Schema | None = None, titles: dict[str, st
 def _quote_list(doc: Document) -> str:
     items = []
     for q in doc.quotes or []:
-        name = q.get("speaker_name")
+        name = q.speaker_name
         who = f'<b class="who">{_esc(name)}</b>' if name else '<b class="who none">گوینده نامعلوم</b>'
-        if q.get("speaker_title"):
-            who += f'، <span class="title-of">{_esc(q["speaker_title"])}</span>'
-        sp = q.get("speaker") or {}
+        if q.speaker_title:
+            who += f'، <span class="title-of">{_esc(q.speaker_title)}</span>'
+        said = q.speaker.mention_text if q.speaker else None
         mention = ""
-        if sp and sp.get("text") and sp.get("text") not in (name, q.get("speaker_title")):
-            mention = f'<div class="mention">در متن: {_esc(sp["text"])}</div>'
+        if said and said not in (name, q.speaker_title):
+            mention = f'<div class="mention">در متن: {_esc(said)}</div>'
         chips = "".join(
-            f'<span class="chip" title="{_esc(s.get("category") or "")}">{_esc(category_label(s.get("category")))}'
-            f'<small>: {_esc(s["text"])}</small></span>'
-            for s in q.get("sectors") or []
+            f'<span class="chip" title="{_esc(s.category or "")}">{_esc(category_label(s.category))}'
+            f'<small>: {_esc(s.text)}</small></span>'
+            for s in q.sectors
         )
-        score = f' <small class="score" title="امتیاز نقل‌قول">{_fmt(q.get("score"))}</small>' if q.get("score") is not None else ""
+        score = f' <small class="score" title="امتیاز نقل‌قول">{_fmt(q.score)}</small>' if q.score is not None else ""
         items.append(
-            f'<li data-quote="{_esc(q["id"])}"><div>{who}{score}</div>{mention}'
-            f'<a class="qtext" href="#{_esc(q["id"])}">«{_esc(q["text"])}»</a>'
+            f'<li data-quote="{_esc(q.id)}"><div>{who}{score}</div>{mention}'
+            f'<a class="qtext" href="#{_esc(q.id)}">«{_esc(q.text)}»</a>'
             + (f'<div class="chips">{chips}</div>' if chips else "")
             + "</li>"
         )
@@ -295,7 +295,7 @@ def render_page(doc: Document, schema: Schema | None = None, back: str | None = 
     """One article as a self-contained HTML page (``doc.quotes`` must be filled)."""
     schema = schema or Schema.default()
     ents = doc.by_id()
-    quote_of = {q["id"]: q for q in doc.quotes or []}
+    quote_of = {q.id: q for q in doc.quotes or []}
     topics_of: dict[str, list[str]] = {}
     for r in doc.relations:
         if r.type == "topic":

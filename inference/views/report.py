@@ -57,14 +57,14 @@ class Corpus:
         for d in docs:
             source, date = meta_value(d.meta, "source"), meta_value(d.meta, "date")
             for q in d.quotes or []:
-                name = q.get("speaker_name")
+                name = q.speaker_name
                 key = speaker_key(name) if name else None
                 key = key or UNKNOWN
                 spellings[key][name or UNKNOWN] += 1
-                if q.get("speaker_title"):
-                    titles[key][q["speaker_title"]] += 1
-                cats = list(dict.fromkeys(s.get("category") for s in q.get("sectors") or [] if s.get("category")))
-                self.quotes.append({**q, "doc_id": d.id, "source": source, "date": date, "key": key, "categories": cats})
+                if q.speaker_title:
+                    titles[key][q.speaker_title] += 1
+                cats = list(dict.fromkeys(s.category for s in q.sectors if s.category))
+                self.quotes.append({**q.to_dict(), "doc_id": d.id, "source": source, "date": date, "key": key, "categories": cats})
         self.name = {k: c.most_common(1)[0][0] for k, c in spellings.items()}
         self.title = {k: c.most_common(1)[0][0] for k, c in titles.items()}
         self.by_speaker: dict[str, list[dict]] = defaultdict(list)

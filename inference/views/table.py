@@ -63,26 +63,27 @@ def quote_rows(doc: Document) -> Iterator[dict[str, Any]]:
     ents = doc.by_id()
     meta = {c: meta_value(doc.meta, c) for c in META_KEYS}
     for q in doc.quotes or []:
-        sp = q.get("speaker") or {}
-        mention = ents.get(sp.get("id")) if sp else None
+        sp = q.speaker
+        mention = ents.get(sp.mention_id) if sp else None
         sectors = []
-        for s in q.get("sectors") or []:
-            e = ents.get(s["id"])
+        for s in q.sectors:
+            e = ents.get(s.id)
             sectors.append({
-                "id": s["id"], "text": s["text"], "category": s.get("category"),
+                "id": s.id, "text": s.text, "category": s.category,
                 "start": e.start if e else None, "end": e.end if e else None,
-                "score": e.score if e else None, "topic_score": _rel_score(doc, "topic", q["id"], s["id"]),
+                "score": e.score if e else None, "topic_score": _rel_score(doc, "topic", q.id, s.id),
             })
         cats = list(dict.fromkeys(s["category"] for s in sectors if s["category"]))
         yield {
-            "doc_id": doc.id, "quote_id": q["id"], "quote_start": q["start"], "quote_end": q["end"],
-            "quote_text": q["text"], "quote_score": q.get("score"),
-            "speaker_name": q.get("speaker_name"), "speaker_title": q.get("speaker_title"),
-            "speaker_mention": sp.get("text"), "speaker_mention_id": sp.get("id"), "speaker_type": sp.get("type"),
+            "doc_id": doc.id, "quote_id": q.id, "quote_start": q.start, "quote_end": q.end,
+            "quote_text": q.text, "quote_score": q.score,
+            "speaker_name": q.speaker_name, "speaker_title": q.speaker_title,
+            "speaker_mention": sp.mention_text if sp else None, "speaker_mention_id": sp.mention_id if sp else None,
+            "speaker_type": sp.mention_type if sp else None,
             "speaker_mention_start": mention.start if mention else None,
             "speaker_mention_end": mention.end if mention else None,
             "speaker_mention_score": mention.score if mention else None,
-            "said_by_score": _rel_score(doc, "said_by", q["id"], sp["id"]) if sp else None,
+            "said_by_score": _rel_score(doc, "said_by", q.id, sp.mention_id) if sp else None,
             "sectors": " | ".join(f"{s['text']} [{s['category']}]" if s["category"] else s["text"] for s in sectors),
             "sector_categories": " | ".join(cats),
             "sectors_json": json.dumps(sectors, ensure_ascii=False),
