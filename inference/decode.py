@@ -430,6 +430,16 @@ def merge_touching(text: str, mentions: list[Mention], types) -> list[Mention]:
     return out
 
 
+def _respan(text: str, offsets: np.ndarray, m: Mention, start: int, end: int) -> Mention | None:
+    """``m`` narrowed to ``[start, end)`` with edge punctuation trimmed and its token range recomputed;
+    None when nothing (or no token) is left."""
+    s, e = trim_span(text, start, end)
+    tr = token_span(offsets, s, e) if e > s else None
+    if tr is None:
+        return None
+    return Mention(m.type, tr[0], tr[1], s, e, m.category, m.score)
+
+
 def strip_honorifics(text: str, mentions: list[Mention], offsets: np.ndarray, honorifics, types=("PER", "ROLE")) -> list[Mention]:
     """Drop leading honorific words («آقای», «آیت‌الله», «سردار» …) from spans of ``types``, compared as speaker
     keys (normalised, spaces and ZWNJ ignored); a span left with nothing is dropped."""
@@ -452,11 +462,9 @@ def strip_honorifics(text: str, mentions: list[Mention], offsets: np.ndarray, ho
             if k == len(ws):
                 continue
             if k:
-                s, e = trim_span(text, m.start + ws[k][0], m.end)
-                tr = token_span(offsets, s, e) if e > s else None
-                if tr is None:
+                m = _respan(text, offsets, m, m.start + ws[k][0], m.end)
+                if m is None:
                     continue
-                m = Mention(m.type, tr[0], tr[1], s, e, m.category, m.score)
         out.append(m)
     return out
 
@@ -472,10 +480,8 @@ def cut_at_words(text: str, mentions: list[Mention], offsets: np.ndarray, words:
             ws = bio.words(text[m.start:m.end])
             cut = next((m.start + a for k, (a, b) in enumerate(ws) if k > 0 and text[m.start + a:m.start + b] in stop), None)
             if cut is not None:
-                s, e = trim_span(text, m.start, cut)
-                tr = token_span(offsets, s, e) if e > s else None
-                if tr is None:
+                m = _respan(text, offsets, m, m.start, cut)
+                if m is None:
                     continue
-                m = Mention(m.type, tr[0], tr[1], s, e, m.category, m.score)
         out.append(m)
     return out

@@ -86,14 +86,11 @@ def window_inputs(config) -> list[str]:
     return ["input_ids", "attention_mask", "cue_ids"] if getattr(config, "cue_features", False) else ["input_ids", "attention_mask"]
 
 
-def _feed(sess, ids, mask, cues=None) -> dict:
-    """Inputs of a window graph for calibration and checks: the windows' speech-cue tags when the graph
-    reads them (all "none" when ``cues`` is None)."""
-    import numpy as np
-
+def _feed(sess, ids, mask, cues) -> dict:
+    """Inputs of a window graph for calibration and checks: the windows' speech-cue tags when the graph reads them."""
     feed = {"input_ids": ids, "attention_mask": mask}
     if "cue_ids" in {i.name for i in sess.get_inputs()}:
-        feed["cue_ids"] = np.zeros_like(ids) if cues is None else cues
+        feed["cue_ids"] = cues
     return feed
 
 

@@ -251,7 +251,7 @@ class _Run:
         self.accelerator, self.model, self.tokenizer = accelerator, model, tokenizer
         self.optimizer, self.scheduler = optimizer, scheduler
         self.encoder, self.schema, self.dev_sets = encoder, schema, dev_sets
-        self.layer_labels = model_config(model).layer_labels
+        self.layer_labels = accelerator.unwrap_model(model).config.layer_labels
         self.t0, self.log = t0, log
         out_dir = Path(self.tc.output_dir)
         self.best_dir, self.last_dir = out_dir / "best", out_dir / "last"
@@ -351,11 +351,6 @@ class _Run:
         if tc.checkpoint_minutes:
             self.save_resume(pos)
         return stop
-
-
-def model_config(model):
-    """The GoftarConfig of a model, wrapped (accelerate, DDP) or not."""
-    return getattr(model, "module", model).config
 
 
 def _loss(model, batch, weight):

@@ -50,15 +50,15 @@ def _holdout_hashes() -> set[str]:
 
 def articles() -> dict[str, dict]:
     """``{id: {"text", "meta"}}`` of every raw article, the held-out ones left out."""
-    RAW = raw_dir()
+    raw = raw_dir()
     out: dict[str, dict] = {}
     for f in range(1, 6):
-        path = RAW / "raw-news-farsnews" / f"fars-news-{f}.json"
+        path = raw / "raw-news-farsnews" / f"fars-news-{f}.json"
         for i, a in enumerate(json.load(open(path, encoding="utf-8"))):
             text = "\n".join([a["title"], a["abstract"], *a["paragraphs"]])
             out[f"farsnews-{f}-{i:03d}"] = {"text": text, "meta": {"source": "Fars News", "link": a.get("link"), "cat": a.get("cat"), "subcat": a.get("subcat")}}
     for name, label in (("hamshahri", "Hamshahri"), ("radiofarda", "Radio Farda")):
-        path = RAW / "raw-news-sci2lab-farsi-news" / f"{name}.json"
+        path = raw / "raw-news-sci2lab-farsi-news" / f"{name}.json"
         for i, a in enumerate(json.load(open(path, encoding="utf-8"))):
             text = "\n".join([a["title"], a["summary"]])
             out[f"{name}-{i:04d}"] = {"text": text, "meta": {"source": label, "link": a.get("link"), "cat": ",".join(a.get("tags") or [])}}
