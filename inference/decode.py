@@ -7,6 +7,7 @@ decisions) lives here, in numpy.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,11 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS),
                    "title_propagation": True,
+                   # words Persian news writes for one post (propagate_titles compares titles through them)
+                   "title_aliases": [["پارلمان", "مجلس"], ["نهاد قانونگذاری", "مجلس"], ["قوه مقننه", "مجلس"],
+                                     ["خانه ملت", "مجلس شورای اسلامی"], ["مجلس کشورمان", "مجلس شورای اسلامی"],
+                                     ["مجلس ایران", "مجلس شورای اسلامی"], ["رئیس جمهوری", "رئیس جمهور"],
+                                     ["ریاست", "رئیس"], ["وزیر امور خارجه", "وزیر خارجه"]],
                    # a title (ROLE) is a noun phrase: it does not run across these words (1 in 765 gold ROLEs of
                    # corpus v2 train+dev holds «به», none «را» or «که»); the span is cut before the first of them
                    "role_stop_words": ["به", "را", "که"],
@@ -354,17 +360,47 @@ def decide_relations(
     return out
 
 
-def _title_key(text: str) -> str:
+def _title_key(text: str, aliases: list | tuple = ()) -> str:
+    """The comparison key of a title: normalised words, ``aliases`` (pairs of word sequences, variant →
+    canonical, longest first) rewritten, then joined without spaces.
+
+    >>> _title_key("رییس پارلمان بلاروس", [["پارلمان", "مجلس"]]) == _title_key("رئیس مجلس بلاروس")
+    True
+    """
     from .quotes import speaker_key
 
-    return speaker_key(text) or ""
+    words = [w for w in (speaker_key(w) or "" for w in text.replace("\u200c", " ").split()) if w]
+    words = [w.replace("ئ", "ی").replace("ؤ", "و").replace("أ", "ا") for w in words]
+    if aliases:
+        joined = " " + " ".join(words) + " "
+        pairs = _alias_pairs(tuple(map(tuple, aliases)))
+        for _ in range(3):  # «پارلمان ایران» → «مجلس ایران» → «مجلس شورای اسلامی»
+            before = joined
+            for variant, canonical in pairs:
+                joined = joined.replace(variant, canonical)
+            if joined == before:
+                break
+        words = joined.split()
+    return "".join(words)
 
 
-def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]]) -> list[tuple[str, int, int, float]]:
+@functools.lru_cache(maxsize=8)
+def _alias_pairs(aliases: tuple) -> list[tuple[str, str]]:
+    """``aliases`` as ``(" variant words ", " canonical words ")``, normalised like :func:`_title_key`, longest first."""
+    out = []
+    for variant, canonical in aliases:
+        out.append((" " + " ".join(_title_key(w) for w in variant.split()) + " ",
+                    " " + " ".join(_title_key(w) for w in canonical.split()) + " "))
+    return sorted(out, key=lambda p: -len(p[0]))
+
+
+def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
+                     aliases: list | tuple = ()) -> list[tuple[str, int, int, float]]:
     """One title, one holder within an article: a ROLE written again («رئیس مجلس شورای اسلامی» in a later
-    paragraph) is ``role_of`` the PER it stood beside (apposition, «محمدباقر قالیباف رئیس مجلس شورای اسلامی»)
-    where the article first gave it one, whatever the pair scores said. A ROLE that has its own PER beside
-    it keeps the model's decision."""
+    paragraph, or with one of its ``aliases``: «رئیس پارلمان بلاروس» / «رئیس مجلس بلاروس») is ``role_of``
+    the PER it stood beside (apposition, «محمدباقر قالیباف رئیس مجلس شورای اسلامی») where the article first
+    gave it one, whatever the pair scores said. A ROLE that has its own PER beside it keeps the model's
+    decision."""
     adjacent = _context_features(text, mentions, None)[1]
     anchor: dict[str, int] = {}
     own: set[int] = set()
@@ -375,7 +411,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
         pers = [j for j in adjacent[i] if mentions[j].type == "PER"]
         if pers:
             own.add(i)
-            anchor.setdefault(_title_key(text[m.start:m.end]), min(pers, key=lambda j: abs(mentions[j].start - m.start)))
+            anchor.setdefault(_title_key(text[m.start:m.end], aliases), min(pers, key=lambda j: abs(mentions[j].start - m.start)))
     from .quotes import same_person
 
     pers = [j for j, p in enumerate(mentions) if p.type == "PER"]
@@ -383,7 +419,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
 
     def holder(i: int) -> int | None:
         """The nearest mention (guide: role_of → the nearest PER of that person) of the anchored holder."""
-        k = _title_key(text[mentions[i].start:mentions[i].end])
+        k = _title_key(text[mentions[i].start:mentions[i].end], aliases)
         if k not in anchor:
             return None
         if k not in holders:

@@ -420,7 +420,7 @@ class Extractor:
                 self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.5),
             )
             if self.decode.get("title_propagation", True):
-                decided = propagate_titles(text, mentions, decided)
+                decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or ())
             for name, hi, ti, score in decided:
                 doc.relations.append(Relation(name, mentions[hi].id, mentions[ti].id, score))
             doc.relations.sort(key=lambda r: (int(r.head[1:]), r.type, int(r.tail[1:])))

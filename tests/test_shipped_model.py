@@ -59,3 +59,22 @@ def test_no_span_cuts_a_word_on_the_examples(shipped):
         inner = {i for s, e in ws for i in range(s + 1, e)}
         cut = [doc.text[e.start:e.end] for e in doc.entities if e.start in inner or e.end in inner]
         assert not cut, cut
+
+
+def test_every_seed_quote_has_its_speaker_and_title(shipped, seed_doc):
+    """The README's example article: each quote said by the right person, by name, with that person's title
+    (issue 9). Compared to the gold resolution (same names and titles once normalised)."""
+    from goftar.inference.quotes import resolve_speakers, speaker_key
+
+    gold = resolve_speakers(seed_doc)
+    pred = {(q.start, q.end): q for q in shipped([{"id": seed_doc.id, "text": seed_doc.text}])[0].quotes}
+    ents = seed_doc.by_id()
+    wrong = []
+    for qid, s in gold.items():
+        q = ents[qid]
+        p = pred.get((q.start, q.end))
+        got = (p.speaker_name, p.speaker_title) if p else None
+        if got is None or speaker_key(got[0]) != speaker_key(s.name) or speaker_key(got[1]) != speaker_key(s.title):
+            wrong.append((seed_doc.text[q.start:q.start + 30], (s.name, s.title), got))
+    assert len(gold) == 9
+    assert not wrong, wrong

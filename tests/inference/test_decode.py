@@ -295,6 +295,31 @@ def test_a_different_title_is_not_propagated():
     assert propagate_titles(text, ms, []) == []
 
 
+def test_a_title_written_with_an_alias_goes_to_the_same_holder():
+    # the seed article's two wordings of one post: «رئیس پارلمان بلاروس» beside the name, «رئیس مجلس بلاروس» alone
+    text = "ایگور سرگینکو رئیس پارلمان بلاروس آمد. قالیباف گفت: خوش آمدید. حسن قشقاوی آنجا بود. رئیس مجلس بلاروس افزود: ممنونم."
+    ms = [mention(text, "PER", "ایگور سرگینکو"), mention(text, "ROLE", "رئیس پارلمان بلاروس"), mention(text, "PER", "قالیباف"),
+          mention(text, "PER", "حسن قشقاوی"), mention(text, "ROLE", "رئیس مجلس بلاروس")]
+    wrong = [("role_of", 1, 0, 0.9), ("role_of", 4, 3, 0.9)]  # the model gave the second wording to the nearer man
+    aliases = DECODE_DEFAULTS["title_aliases"]
+    assert propagate_titles(text, ms, wrong, aliases) == [("role_of", 1, 0, 0.9), ("role_of", 4, 0, 0.9)]
+    assert propagate_titles(text, ms, wrong) == wrong  # without aliases the two wordings are two posts
+
+
+@pytest.mark.parametrize("a, b", [
+    ("رئیس نهاد قانونگذاری کشورمان", "رئیس مجلس شورای اسلامی"),
+    ("رييس پارلمان ايران", "رئیس مجلس شورای اسلامی"),
+    ("رئیس جمهوری", "رئيس‌جمهور"),
+    ("وزیر امور خارجه", "وزير خارجه"),
+])
+def test_title_aliases_give_one_key(a, b):
+    from goftar.inference.decode import _title_key
+
+    aliases = DECODE_DEFAULTS["title_aliases"]
+    assert _title_key(a, aliases) == _title_key(b, aliases)
+    assert _title_key("رئیس مجلس بلاروس", aliases) != _title_key("رئیس مجلس شورای اسلامی", aliases)
+
+
 # -- cut_at_words --------------------------------------------------------------------
 @pytest.mark.parametrize("stop", DECODE_DEFAULTS["role_stop_words"])
 def test_a_role_is_cut_before_a_stop_word(stop):
