@@ -70,6 +70,9 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS),
                    "title_propagation": True,
+                   # a quote with a pronoun cue («وی افزود:») the model left unattributed goes to the speaker
+                   # of the quote before it (decode.pronoun_speakers)
+                   "pronoun_speakers": True,
                    # words Persian news writes for one post (propagate_titles compares titles through them)
                    "title_aliases": [["پارلمان", "مجلس"], ["نهاد قانونگذاری", "مجلس"], ["قوه مقننه", "مجلس"],
                                      ["خانه ملت", "مجلس شورای اسلامی"], ["مجلس کشورمان", "مجلس شورای اسلامی"],
@@ -443,6 +446,41 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
             h = holder(i)
             if h is not None:
                 out.append(("role_of", i, h, 1.0))
+    return out
+
+
+def pronoun_speakers(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
+                     cues: list | None) -> list[tuple[str, int, int, float]]:
+    """A quote whose cue has a pronoun or dropped subject («وی افزود:», «او گفت») and which the model left
+    without ``said_by`` is said by the speaker of the quote before it (docs/ANNOTATION.md: "said_by → the
+    nearest earlier PER of that speaker"): the tail is that person's nearest PER mention before the quote, or,
+    for an unnamed ROLE or an ORG speaker, that mention itself. Added with score 0.5."""
+    cue_of = _context_features(text, mentions, cues)[0]
+    said = {hi: ti for name, hi, ti, _ in decided if name == "said_by"}
+    holder = {hi: ti for name, hi, ti, _ in decided if name == "role_of"}
+    quotes = sorted((i for i, m in enumerate(mentions) if m.type == "QUOTE"), key=lambda i: mentions[i].start)
+    from .quotes import same_person
+
+    span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
+    out = list(decided)
+    prev: int | None = None  # the said_by tail of the last quote that has one
+    for q in quotes:
+        if q in said:
+            prev = said[q]
+            continue
+        cue = cue_of.get(q)
+        if cue is None or not cue.pronoun or prev is None:
+            continue
+        person = prev if mentions[prev].type == "PER" else holder.get(prev)
+        tail = prev
+        if person is not None:
+            before = [j for j, m in enumerate(mentions) if m.type == "PER" and m.end <= mentions[q].start
+                      and same_person(span(j), span(person))]
+            if before:
+                tail = max(before, key=lambda j: mentions[j].end)
+        out.append(("said_by", q, tail, 0.5))
+        said[q] = tail
+        prev = tail
     return out
 
 

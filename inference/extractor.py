@@ -22,7 +22,7 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     merge_touching, propagate_titles, strip_honorifics)
+                     merge_touching, pronoun_speakers, propagate_titles, strip_honorifics)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -401,9 +401,10 @@ class Extractor:
         for j, m in enumerate(mentions, 1):
             m.id = f"T{j}"
         doc.entities = [Entity(m.id, m.type, m.start, m.end, m.category, m.score, text[m.start:m.end]) for m in mentions]
+        if cues is None:
+            cues = find_cues(text, self.lexicon)
         heads, tails, feats, index = candidate_pairs(
-            text, mentions, self.schema, pairs=self.config.get("allowed_pairs"),
-            cues=cues if cues is not None else find_cues(text, self.lexicon), features=self.relation_features,
+            text, mentions, self.schema, pairs=self.config.get("allowed_pairs"), cues=cues, features=self.relation_features,
         )
         doc.relations = []
         if index:
@@ -421,6 +422,8 @@ class Extractor:
             )
             if self.decode.get("title_propagation", True):
                 decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or ())
+            if self.decode.get("pronoun_speakers"):
+                decided = pronoun_speakers(text, mentions, decided, cues)
             for name, hi, ti, score in decided:
                 doc.relations.append(Relation(name, mentions[hi].id, mentions[ti].id, score))
             doc.relations.sort(key=lambda r: (int(r.head[1:]), r.type, int(r.tail[1:])))

@@ -320,6 +320,33 @@ def test_title_aliases_give_one_key(a, b):
     assert _title_key("رئیس مجلس بلاروس", aliases) != _title_key("رئیس مجلس شورای اسلامی", aliases)
 
 
+# -- pronoun_speakers ----------------------------------------------------------------
+def test_a_pronoun_cue_quote_goes_to_the_previous_speaker_nearest_mention():
+    from goftar.inference.decode import pronoun_speakers
+
+    text = "محمدباقر قالیباف گفت: باید رفت. قالیباف به مشکلات اشاره کرد. وی افزود: کار داریم."
+    ms = [mention(text, "PER", "محمدباقر قالیباف"), mention(text, "QUOTE", "باید رفت"), mention(text, "PER", "قالیباف", 1),
+          mention(text, "QUOTE", "کار داریم")]
+    decided = [("said_by", 1, 0, 0.9)]
+    # «وی افزود:» unattributed by the model → the same man, through his nearest mention before the quote
+    assert pronoun_speakers(text, ms, decided, find_cues(text)) == decided + [("said_by", 3, 2, 0.5)]
+    # a quote the model attributed keeps its speaker; without cues nothing is added
+    assert pronoun_speakers(text, ms, decided + [("said_by", 3, 0, 0.7)], find_cues(text)) == decided + [("said_by", 3, 0, 0.7)]
+    assert pronoun_speakers(text, ms, decided, []) == decided
+
+
+def test_a_named_cue_or_a_first_quote_gets_no_borrowed_speaker():
+    from goftar.inference.decode import pronoun_speakers
+
+    text = "ظریف گفت: باید رفت. سخنگوی دولت افزود: کار داریم."
+    ms = [mention(text, "PER", "ظریف"), mention(text, "QUOTE", "باید رفت"), mention(text, "ROLE", "سخنگوی دولت"),
+          mention(text, "QUOTE", "کار داریم")]
+    assert pronoun_speakers(text, ms, [("said_by", 1, 0, 0.9)], find_cues(text)) == [("said_by", 1, 0, 0.9)]
+    text = "وی گفت: باید رفت."
+    ms = [mention(text, "QUOTE", "باید رفت")]
+    assert pronoun_speakers(text, ms, [], find_cues(text)) == []
+
+
 # -- cut_at_words --------------------------------------------------------------------
 @pytest.mark.parametrize("stop", DECODE_DEFAULTS["role_stop_words"])
 def test_a_role_is_cut_before_a_stop_word(stop):
