@@ -46,6 +46,9 @@ LEGACY_FEATURES = ["pair_type", "direction", "distance", "rank", "head_width", "
 ALL_FEATURES = LEGACY_FEATURES + ["cue_subject", "adjacent", "title_context"]
 _GAP_CHARS = set(" \t\u200c\u200b\u00a0،,()-–—")
 _CLAUSE_START = set(".!?؟:;؛،,«»\"()\n")
+# apposition for the title rules: a name may also stand in quotation marks («"گوستاو کوبریرو"، رئیس دانشگاه هاوانا»);
+# the model's adjacent feature keeps _GAP_CHARS, as it was trained
+_APPOSITION_GAP = _GAP_CHARS | set('"«»\'')
 
 
 @dataclass
@@ -159,8 +162,10 @@ def pair_types(schema: Schema) -> list[tuple[str, str]]:
     return out
 
 
-def _context_features(text: str, mentions: list[Mention], cues: list | None) -> tuple[dict, dict, list[int]]:
-    """Per mention: its tied cue (quotes), its adjacent mentions by type, and its title context (ROLEs)."""
+def _context_features(text: str, mentions: list[Mention], cues: list | None,
+                      gap_chars: set[str] = _GAP_CHARS) -> tuple[dict, dict, list[int]]:
+    """Per mention: its tied cue (quotes), its adjacent mentions by type (at most 3 ``gap_chars`` between),
+    and its title context (ROLEs)."""
     cue_of: dict[int, object] = {}
     regions = [c for c in cues or () if c.kind != "source"]
     if regions:
@@ -182,7 +187,7 @@ def _context_features(text: str, mentions: list[Mention], cues: list | None) -> 
             if b.start < a.end:
                 continue
             gap = text[a.end:b.start]
-            if len(gap) > 3 or not set(gap) <= _GAP_CHARS:
+            if len(gap) > 3 or not set(gap) <= gap_chars:
                 break
             adjacent[i].add(j)
             adjacent[j].add(i)
@@ -404,7 +409,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
     the PER it stood beside (apposition, «محمدباقر قالیباف رئیس مجلس شورای اسلامی») where the article first
     gave it one, whatever the pair scores said. A ROLE that has its own PER beside it keeps the model's
     decision."""
-    adjacent = _context_features(text, mentions, None)[1]
+    adjacent = _context_features(text, mentions, None, _APPOSITION_GAP)[1]
     anchor: dict[str, int] = {}
     own: set[int] = set()
     for i in sorted(range(len(mentions)), key=lambda i: mentions[i].start):

@@ -306,6 +306,14 @@ def test_a_title_written_with_an_alias_goes_to_the_same_holder():
     assert propagate_titles(text, ms, wrong) == wrong  # without aliases the two wordings are two posts
 
 
+def test_a_name_in_quotation_marks_still_stands_beside_its_title():
+    text = 'دکتر "گوستاو کوبریرو"، رئیس دانشگاه هاوانا، با "علی چگنی" دیدار کرد. رئیس دانشگاه هاوانا گفت: خوش آمدید.'
+    ms = [mention(text, "PER", "گوستاو کوبریرو"), mention(text, "ROLE", "رئیس دانشگاه هاوانا"), mention(text, "PER", "علی چگنی"),
+          mention(text, "ROLE", "رئیس دانشگاه هاوانا", 1)]
+    assert propagate_titles(text, ms, [("role_of", 1, 0, 0.9), ("role_of", 3, 2, 0.6)]) == [
+        ("role_of", 1, 0, 0.9), ("role_of", 3, 0, 0.6)]
+
+
 @pytest.mark.parametrize("a, b", [
     ("رئیس نهاد قانونگذاری کشورمان", "رئیس مجلس شورای اسلامی"),
     ("رييس پارلمان ايران", "رئیس مجلس شورای اسلامی"),
