@@ -72,6 +72,9 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": dict(ANCHOR_DEFAULTS),
+                   # per layer, a number added to a label's logit before decoding ({"role": {"I-ROLE": 0.5}}):
+                   # trades a layer's precision for recall, or its span length, without retraining
+                   "label_bias": {},
                    "title_propagation": True,
                    # a quote with a pronoun cue («وی افزود:») the model left unattributed goes to the speaker
                    # of the quote before it (decode.pronoun_speakers)

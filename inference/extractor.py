@@ -167,6 +167,13 @@ class Extractor:
         unknown = set(self.decode) - set(DECODE_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown decode settings {sorted(unknown)}; known: {sorted(DECODE_DEFAULTS)}")
+        for layer, biases in (self.decode.get("label_bias") or {}).items():
+            if layer not in self.layer_labels:
+                raise ValueError(f"decode label_bias names layer {layer!r}; the model's layers: {sorted(self.layer_labels)}")
+            bad = sorted(set(biases) - set(self.layer_labels[layer]))
+            if bad:
+                raise ValueError(f"decode label_bias[{layer!r}] names labels {bad} the layer does not have; "
+                                 f"its labels: {self.layer_labels[layer]}")
         if self.decode["aggregation"] not in bio.AGGREGATIONS:
             raise ValueError(f"decode aggregation must be one of {bio.AGGREGATIONS}, not {self.decode['aggregation']!r}")
         self.encoder = TextEncoder(
@@ -381,6 +388,9 @@ class Extractor:
         for li, (layer, labels) in enumerate(self.layer_labels.items()):
             logits = self.gather(enc, {w: logits_of[(k, w)][li] for w in range(n_win)})
             layer_type = self.schema.layer_type(layer)  # a layer tagged by category: its one type, else None
+            bias = (self.decode.get("label_bias") or {}).get(layer)
+            if bias:
+                logits = logits + np.array([float(bias.get(lab, 0.0)) for lab in labels], dtype=logits.dtype)
             found = decode_bio(enc.text, enc.offsets, logits, labels, layer_type, word_spans=word_spans, groups=groups,
                                **settings)
             found = merge_touching(enc.text, found, self.decode.get("merge_touching") or [])

@@ -8,7 +8,11 @@ Decode variants (same weights, one run):
 - ``token-argmax``: per-token argmax with lenient BIO, no word grouping, no cue anchoring (goftar 0.1's decoder);
 - ``word-viterbi``: word-level (first-token) BIO-constrained Viterbi, no anchoring, no merge, no honorific rule;
 - ``word-viterbi+cues, no merge``: the same plus quotes anchored on their speech cues (no merge, no honorific rule);
-- ``word-viterbi+cues``: and touching ROLE/PER/ORG/SECTOR pieces (one category) joined, honorifics out (``decode.merge_touching``; the default);
+- ``word-viterbi+cues``: and touching ROLE/PER/ORG/SECTOR pieces (one category) joined, honorifics out (``decode.merge_touching``);
+- ``word-viterbi+cues+label bias``: and the checkpoint's dev-tuned logit biases (``decode.label_bias``,
+  scripts/tune_label_bias.py): the checkpoint's own settings, i.e. what ``goftar predict`` does;
+
+every variant keeps the checkpoint's relation rules (title propagation with its aliases, pronoun speakers);
 
 and the baselines of scripts/baselines.py on the same texts: the regex quote finder, and the
 nearest-mention rule on this model's entities. Every figure is ``goftar score`` (strict). Writes
@@ -25,12 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {
     "token-argmax": {"aggregation": "token", "constrained": False, "quote_anchor": {"enabled": False}, "merge_touching": [],
-                     "honorifics": []},
+                     "honorifics": [], "label_bias": {}},
     "word-viterbi": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": False}, "merge_touching": [],
-                     "honorifics": []},
+                     "honorifics": [], "label_bias": {}},
     "word-viterbi+cues, no merge": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True},
-                                    "merge_touching": [], "honorifics": []},
-    "word-viterbi+cues": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True}},
+                                    "merge_touching": [], "honorifics": [], "label_bias": {}},
+    "word-viterbi+cues": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True}, "label_bias": {}},
+    "word-viterbi+cues+label bias": {"quote_anchor": {}},  # the checkpoint's own settings
 }
 
 

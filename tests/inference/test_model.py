@@ -111,3 +111,22 @@ def test_fresh_model_keeps_relation_and_pair_order_after_save(untrained, tmp_pat
     assert back.config.relation_types == fresh.config.relation_types
     assert back.config.allowed_pairs == fresh.config.allowed_pairs
     assert back.config.layer_labels == fresh.config.layer_labels  # a dict: heads are looked up by name
+
+
+def test_label_bias_moves_a_layer_and_only_that_layer(trained_tiny, seed_doc):
+    """decode.label_bias: a large O bias empties the role layer; a negative one fills it; other layers stay."""
+    base = Extractor.from_pretrained(trained_tiny)([seed_doc.text])[0]
+    none = Extractor.from_pretrained(trained_tiny, decode={"label_bias": {"role": {"O": 50.0}}})([seed_doc.text])[0]
+    more = Extractor.from_pretrained(trained_tiny, decode={"label_bias": {"role": {"O": -50.0}}})([seed_doc.text])[0]
+    roles = lambda d: [(e.start, e.end) for e in d.entities if e.type == "ROLE"]  # noqa: E731
+    others = lambda d: [(e.type, e.start, e.end) for e in d.entities if e.type not in ("ROLE", "QUOTE")]  # noqa: E731
+    assert roles(base) and roles(none) == []
+    assert len(roles(more)) >= 1 and sum(e - s for s, e in roles(more)) > sum(e - s for s, e in roles(base))
+    assert others(none) == others(base) == others(more)
+
+
+@pytest.mark.parametrize("bias, message", [({"roles": {"O": 1.0}}, "names layer 'roles'"),
+                                           ({"role": {"I-PER": 1.0}}, r"labels \['I-PER'\]")])
+def test_label_bias_naming_what_the_model_lacks_is_refused(trained_tiny, bias, message):
+    with pytest.raises(ValueError, match=message):
+        Extractor.from_pretrained(trained_tiny, decode={"label_bias": bias})
