@@ -76,6 +76,13 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
                    # trades a layer's precision for recall, or its span length, without retraining
                    "label_bias": {},
                    "title_propagation": True,
+                   # role_of → the nearest mention of the holder; plural titles have no holder (decode.nearest_holders)
+                   "nearest_holders": True,
+                   "plural_title_heads": ["اعضای", "اعضا", "اعضاء", "نمایندگان", "روسای", "رؤسای", "رئیسان", "وزرای",
+                                          "وزیران", "مدیران", "مدیرکلان", "فرماندهان", "ائمه", "رهبران", "سران",
+                                          "معاونان", "مشاوران", "دهیاران", "بخشداران", "شهرداران", "استانداران",
+                                          "فرمانداران", "رایزنان", "کارشناسان", "مسئولان", "مسئولین", "مسؤولان",
+                                          "مسوولان", "مقامات", "سفرا", "سفرای", "سخنگویان", "قضات"],
                    # a quote with a pronoun cue («وی افزود:») the model left unattributed goes to the speaker
                    # of the quote before it (decode.pronoun_speakers)
                    "pronoun_speakers": True,
@@ -454,6 +461,31 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
             h = holder(i)
             if h is not None:
                 out.append(("role_of", i, h, 1.0))
+    return out
+
+
+def nearest_holders(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
+                    plural_heads=()) -> list[tuple[str, int, int, float]]:
+    """The guide's ``role_of`` conventions (docs/ANNOTATION.md): a title links to the **nearest** PER mention
+    of its holder, by characters between the spans (the model may pick a farther mention of the same person);
+    and a plural title («اعضای شورای شهر», «نمایندگان مجلس»: its first word in ``plural_heads``) has no
+    ``role_of`` at all."""
+    from .normalize import normalize
+    from .quotes import same_person
+
+    plural = {normalize(w) for w in plural_heads}
+    span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
+    pers = [j for j, m in enumerate(mentions) if m.type == "PER"]
+    out = []
+    for name, hi, ti, score in decided:
+        if name == "role_of":
+            h = mentions[hi]
+            first = normalize(span(hi)).replace("\u200c", " ").split()[:1]
+            if first and first[0] in plural:
+                continue
+            same = [j for j in pers if j == ti or same_person(span(j), span(ti))]
+            ti = min(same, key=lambda j: (max(0, h.start - mentions[j].end, mentions[j].start - h.end), mentions[j].start))
+        out.append((name, hi, ti, score))
     return out
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     merge_touching, pronoun_speakers, propagate_titles, strip_honorifics)
+                     merge_touching, nearest_holders, pronoun_speakers, propagate_titles, strip_honorifics)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -432,6 +432,8 @@ class Extractor:
             )
             if self.decode.get("title_propagation", True):
                 decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or ())
+            if self.decode.get("nearest_holders"):
+                decided = nearest_holders(text, mentions, decided, self.decode.get("plural_title_heads") or ())
             if self.decode.get("pronoun_speakers"):
                 decided = pronoun_speakers(text, mentions, decided, cues)
             for name, hi, ti, score in decided:

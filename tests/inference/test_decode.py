@@ -328,6 +328,30 @@ def test_title_aliases_give_one_key(a, b):
     assert _title_key("رئیس مجلس بلاروس", aliases) != _title_key("رئیس مجلس شورای اسلامی", aliases)
 
 
+# -- nearest_holders -----------------------------------------------------------------
+def test_a_title_links_to_the_nearest_mention_of_its_holder():
+    from goftar.inference.decode import nearest_holders
+
+    text = "محمدباقر قالیباف آمد. ظریف رفت. قالیباف ماند. رئیس مجلس گفت: باید رفت."
+    ms = [mention(text, "PER", "محمدباقر قالیباف"), mention(text, "PER", "ظریف"), mention(text, "PER", "قالیباف", 1),
+          mention(text, "ROLE", "رئیس مجلس")]
+    # the model picked the first, farther mention of the holder: moved to «قالیباف», nearer by characters
+    assert nearest_holders(text, ms, [("role_of", 3, 0, 0.8), ("said_by", 3, 0, 0.9)]) == [
+        ("role_of", 3, 2, 0.8), ("said_by", 3, 0, 0.9)]
+    # another person is not the same holder: «ظریف» stays
+    assert nearest_holders(text, ms, [("role_of", 3, 1, 0.8)]) == [("role_of", 3, 1, 0.8)]
+
+
+def test_a_plural_title_has_no_holder():
+    from goftar.inference.decode import nearest_holders
+
+    text = "محسن هاشمی و اعضای شورای شهر تهران آمدند."
+    ms = [mention(text, "PER", "محسن هاشمی"), mention(text, "ROLE", "اعضای شورای شهر تهران")]
+    heads = DECODE_DEFAULTS["plural_title_heads"]
+    assert nearest_holders(text, ms, [("role_of", 1, 0, 0.7)], heads) == []
+    assert nearest_holders(text, ms, [("role_of", 1, 0, 0.7)]) == [("role_of", 1, 0, 0.7)]
+
+
 # -- pronoun_speakers ----------------------------------------------------------------
 def test_a_pronoun_cue_quote_goes_to_the_previous_speaker_nearest_mention():
     from goftar.inference.decode import pronoun_speakers
