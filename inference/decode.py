@@ -412,6 +412,13 @@ def _alias_pairs(aliases: tuple) -> list[tuple[str, str]]:
     return sorted(out, key=lambda p: -len(p[0]))
 
 
+def _nearest(mentions: list[Mention], candidates: list[int], m: Mention) -> int:
+    """The candidate mention nearest ``m`` in characters (:func:`goftar.inference.quotes.span_gap`); ties go to the earlier."""
+    from .quotes import span_gap
+
+    return min(candidates, key=lambda j: (span_gap(mentions[j], m), mentions[j].start))
+
+
 def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
                      aliases: list | tuple = ()) -> list[tuple[str, int, int, float]]:
     """One title, one holder within an article: a ROLE written again («رئیس مجلس شورای اسلامی» in a later
@@ -443,8 +450,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
         if k not in holders:
             name = text[mentions[anchor[k]].start:mentions[anchor[k]].end]
             holders[k] = [j for j in pers if same_person(text[mentions[j].start:mentions[j].end], name)]
-        m = mentions[i]
-        return min(holders[k], key=lambda j: (max(0, m.start - mentions[j].end, mentions[j].start - m.end), mentions[j].start))
+        return _nearest(mentions, holders[k], mentions[i])
 
     out = []
     linked = set()  # ROLEs with a role_of after the model's decisions and the moves
@@ -484,7 +490,7 @@ def nearest_holders(text: str, mentions: list[Mention], decided: list[tuple[str,
             if first and first[0] in plural:
                 continue
             same = [j for j in pers if j == ti or same_person(span(j), span(ti))]
-            ti = min(same, key=lambda j: (max(0, h.start - mentions[j].end, mentions[j].start - h.end), mentions[j].start))
+            ti = _nearest(mentions, same, h)
         out.append((name, hi, ti, score))
     return out
 

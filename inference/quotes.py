@@ -99,8 +99,9 @@ def same_person(a: str, b: str) -> bool:
     return _same_person_parts(_name_parts(a), _name_parts(b))
 
 
-def _distance(a: Entity, b: Entity) -> int:
-    """Characters between two spans (0 when they touch or overlap)."""
+def span_gap(a, b) -> int:
+    """Characters between two spans, anything with ``start``/``end`` (0 when they touch or overlap): the
+    guide's "nearest" (docs/ANNOTATION.md, role_of and said_by)."""
     return max(0, a.start - b.end, b.start - a.end)
 
 
@@ -174,7 +175,7 @@ class _Resolver:
         """The longest mention of the person; ties go to the one nearest ``per``."""
         return min(
             self.mentions_of(per),
-            key=lambda p: (-len(self._parts[p.id][0]), -(p.end - p.start), _distance(p, per), p.start),
+            key=lambda p: (-len(self._parts[p.id][0]), -(p.end - p.start), span_gap(p, per), p.start),
         )
 
     def title_of(self, person: Entity, quote: Entity) -> Entity | None:
@@ -182,7 +183,7 @@ class _Resolver:
         roles = [r for m in self.mentions_of(person) for r in self.roles_of_person.get(m.id, [])]
         if not roles:
             return None
-        return min(roles, key=lambda r: (_distance(r, quote), r.start))
+        return min(roles, key=lambda r: (span_gap(r, quote), r.start))
 
     def resolve(self, quote_id: str) -> Speaker | None:
         quote = self.ents.get(quote_id)

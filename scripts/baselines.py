@@ -44,6 +44,7 @@ from typing import Any, Iterable
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl, write_jsonl
 from goftar.inference.cues import find_cues
+from goftar.inference.quotes import span_gap
 
 def find_quotes(text: str) -> list[tuple[int, int]]:
     """QUOTE spans ``[(start, end)]`` of the regex baseline, offsets into ``text``: the regions of the
@@ -57,10 +58,6 @@ def find_quotes(text: str) -> list[tuple[int, int]]:
 
 
 # -- (b) nearest mention -----------------------------------------------------
-def _distance(a: Entity, b: Entity) -> int:
-    return max(0, a.start - b.end, b.start - a.end)
-
-
 def nearest_speaker(quote: Entity, mentions: list[Entity]) -> Entity | None:
     """The PER or ROLE mention ending nearest before the quote starts (None when there is none)."""
     before = [m for m in mentions if m.type in ("PER", "ROLE") and m.end <= quote.start]
@@ -75,7 +72,7 @@ def nearest_person(role: Entity, mentions: list[Entity]) -> Entity | None:
     pers = [m for m in mentions if m.type == "PER"]
     if not pers:
         return None
-    return min(pers, key=lambda p: (_distance(p, role), p.start))
+    return min(pers, key=lambda p: (span_gap(p, role), p.start))
 
 
 def nearest_mention_relations(entities: list[Entity]) -> list[Relation]:
