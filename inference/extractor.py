@@ -22,7 +22,7 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     merge_touching, nearest_holders, pronoun_speakers, propagate_titles, strip_honorifics)
+                     extend_titles, merge_touching, nearest_holders, pronoun_speakers, propagate_titles, strip_honorifics)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -401,6 +401,7 @@ class Extractor:
                 found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,
                                         self.decode.get("quote_anchor"), groups)
             mentions.extend(found)
+        mentions = extend_titles(enc.text, mentions, self.decode.get("extend_titles") or [])
         mentions.sort(key=lambda m: (m.start, -m.end))
         self.link(doc, enc.text, mentions, hidden, cues)
 

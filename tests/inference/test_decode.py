@@ -328,6 +328,22 @@ def test_title_aliases_give_one_key(a, b):
     assert _title_key("رئیس مجلس بلاروس", aliases) != _title_key("رئیس مجلس شورای اسلامی", aliases)
 
 
+# -- extend_titles -------------------------------------------------------------------
+def test_a_title_takes_in_the_office_right_after_it():
+    from goftar.inference.decode import extend_titles
+
+    text = "فرماندار قاین و معاون وزارت نیرو ایران گفت. وزیر، ایران"
+    ms = [mention(text, "ROLE", "فرماندار"), mention(text, "LOC", "قاین"), mention(text, "ROLE", "معاون"),
+          mention(text, "ORG", "وزارت نیرو"), mention(text, "LOC", "ایران"), mention(text, "ROLE", "وزیر"),
+          mention(text, "LOC", "ایران", 1)]
+    out = extend_titles(text, ms, DECODE_DEFAULTS["extend_titles"])
+    assert [text[m.start:m.end] for m in out if m.type == "ROLE"] == ["فرماندار قاین", "معاون وزارت نیرو ایران", "وزیر"]
+    assert [m for m in out if m.type != "ROLE"] == [m for m in ms if m.type != "ROLE"]  # the entities stay
+    role = out[0]
+    assert (role.tok_start, role.tok_end) == (ms[0].tok_start, ms[1].tok_end)
+    assert extend_titles(text, ms, []) == ms
+
+
 # -- nearest_holders -----------------------------------------------------------------
 def test_a_title_links_to_the_nearest_mention_of_its_holder():
     from goftar.inference.decode import nearest_holders
