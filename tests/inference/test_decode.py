@@ -328,6 +328,22 @@ def test_title_aliases_give_one_key(a, b):
     assert _title_key("رئیس مجلس بلاروس", aliases) != _title_key("رئیس مجلس شورای اسلامی", aliases)
 
 
+# -- split_titles --------------------------------------------------------------------
+def test_two_titles_joined_by_and_are_two_roles():
+    from goftar.inference.decode import split_titles
+
+    text = "معاون استاندار تهران و فرماندار ویژه شهرستان ری و سفیر و معاون نمایندگی ایران آمدند"
+    both = mention(text, "ROLE", "معاون استاندار تهران و فرماندار ویژه شهرستان ری")
+    envoy = mention(text, "ROLE", "سفیر و معاون نمایندگی ایران")
+    pieces = split_titles(text, [both, envoy], word_offsets(text), DECODE_DEFAULTS["title_heads"])
+    assert [text[m.start:m.end] for m in pieces] == ["معاون استاندار تهران", "فرماندار ویژه شهرستان ری", "سفیر و معاون نمایندگی ایران"]
+    assert all(text[m.start:m.end].split()[0] == text.split()[m.tok_start] for m in pieces)  # token ranges follow
+    # «و» before a word that starts no title stays inside («آموزش و تحقیقات»)
+    t2 = "رئیس کمیسیون آموزش و تحقیقات مجلس"
+    role = mention(t2, "ROLE", t2)
+    assert split_titles(t2, [role], word_offsets(t2), DECODE_DEFAULTS["title_heads"]) == [role]
+
+
 # -- extend_titles -------------------------------------------------------------------
 def test_a_title_takes_in_the_office_right_after_it():
     from goftar.inference.decode import extend_titles
