@@ -22,8 +22,8 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     extend_titles, merge_touching, nearest_holders, pronoun_speakers, propagate_titles, split_titles,
-                     strip_honorifics)
+                     drop_institutions, extend_titles, merge_touching, nearest_holders, pronoun_speakers, propagate_titles,
+                     split_titles, strip_honorifics)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -399,6 +399,7 @@ class Extractor:
             if layer == "role":
                 found = cut_at_words(enc.text, found, enc.offsets, self.decode.get("role_stop_words") or [])
                 found = split_titles(enc.text, found, enc.offsets, self.decode.get("title_heads") or [])
+                found = drop_institutions(enc.text, found, self.decode.get("institution_heads") or [])
             if layer == "quote":
                 found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,
                                         self.decode.get("quote_anchor"), groups)

@@ -344,6 +344,17 @@ def test_two_titles_joined_by_and_are_two_roles():
     assert split_titles(t2, [role], word_offsets(t2), DECODE_DEFAULTS["title_heads"]) == [role]
 
 
+def test_an_institution_is_no_title():
+    from goftar.inference.decode import drop_institutions
+
+    text = "ستاد برگزاری نماز جمعه قم و خانه‌های بهداشت و رئیس ستاد گفتند"
+    ms = [mention(text, "ROLE", "ستاد برگزاری نماز جمعه قم"), mention(text, "ORG", "ستاد برگزاری نماز جمعه قم"),
+          mention(text, "ROLE", "خانه‌های بهداشت"), mention(text, "ROLE", "رئیس ستاد")]
+    out = drop_institutions(text, ms, DECODE_DEFAULTS["institution_heads"])
+    assert [(m.type, text[m.start:m.end]) for m in out] == [("ORG", "ستاد برگزاری نماز جمعه قم"), ("ROLE", "رئیس ستاد")]
+    assert drop_institutions(text, ms, []) == ms
+
+
 # -- extend_titles -------------------------------------------------------------------
 def test_a_title_takes_in_the_office_right_after_it():
     from goftar.inference.decode import extend_titles
