@@ -116,6 +116,8 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
                                          "اتاق", "استانداری", "فدراسیون", "پارلمان", "مجمع", "قوه", "کانون", "باشگاه",
                                          "فراکسیون", "دیوان", "مدرسه", "موسسه", "مؤسسه", "شبکه", "قرارگاه", "صندوق",
                                          "خانه", "کارخانه", "کنگره"],
+                   # no entity but a QUOTE begins or ends with these words (decode.trim_edge_words)
+                   "edge_stop_words": ["و", "در", "از", "به", "با", "که", "را", "طی", "برای", "تا"],
                    # a ROLE right before an entity of these types takes it in (decode.extend_titles)
                    "extend_titles": ["ORG", "LOC", "FAC"],
                    # docs/ANNOTATION.md, "Titles and names": ranks and honorifics stay outside the PER and are
@@ -679,6 +681,35 @@ def strip_honorifics(text: str, mentions: list[Mention], offsets: np.ndarray, ho
                 continue
             if k:
                 m = _respan(text, offsets, m, m.start + ws[k][0], m.end)
+                if m is None:
+                    continue
+        out.append(m)
+    return out
+
+
+def trim_edge_words(text: str, mentions: list[Mention], offsets: np.ndarray, words, keep=("QUOTE",)) -> list[Mention]:
+    """Function words never begin or end a name, title, date or sector: each span (types outside ``keep``) loses
+    leading and trailing words in ``words`` («شرکت آب و» → «شرکت آب»); a span of nothing else («طی», «در») is
+    dropped. In corpus v2 train+dev no gold entity (QUOTE aside) begins or ends with «و», «در», «از», «به», «با»,
+    «که», «را», «طی», «برای» or «تا»."""
+    if not words:
+        return mentions
+    from .normalize import normalize
+
+    stop = {normalize(w) for w in words}
+    out = []
+    for m in mentions:
+        if m.type not in keep:
+            ws = [(a, b) for a, b in bio.words(text[m.start:m.end]) if text[m.start + a:m.start + b].strip()]
+            i, j = 0, len(ws)
+            while i < j and normalize(text[m.start + ws[i][0]:m.start + ws[i][1]]) in stop:
+                i += 1
+            while j > i and normalize(text[m.start + ws[j - 1][0]:m.start + ws[j - 1][1]]) in stop:
+                j -= 1
+            if i == j:
+                continue
+            if (i, j) != (0, len(ws)):
+                m = _respan(text, offsets, m, m.start + ws[i][0], m.start + ws[j - 1][1])
                 if m is None:
                     continue
         out.append(m)

@@ -355,6 +355,17 @@ def test_an_institution_is_no_title():
     assert drop_institutions(text, ms, []) == ms
 
 
+def test_function_words_leave_span_edges():
+    from goftar.inference.decode import trim_edge_words
+
+    text = "شرکت آب و فاضلاب طی سال گذشته از ابتدای سال 2007 گفت: در و از"
+    ms = [mention(text, "ORG", "شرکت آب و"), mention(text, "DATE", "طی"), mention(text, "DATE", "از ابتدای سال 2007"),
+          mention(text, "QUOTE", "در و از")]
+    out = trim_edge_words(text, ms, word_offsets(text), DECODE_DEFAULTS["edge_stop_words"])
+    assert [(m.type, text[m.start:m.end]) for m in out] == [("ORG", "شرکت آب"), ("DATE", "ابتدای سال 2007"), ("QUOTE", "در و از")]
+    assert trim_edge_words(text, ms, word_offsets(text), []) == ms
+
+
 # -- extend_titles -------------------------------------------------------------------
 def test_a_title_takes_in_the_office_right_after_it():
     from goftar.inference.decode import extend_titles
