@@ -421,6 +421,17 @@ def test_a_pronoun_cue_quote_goes_to_the_previous_speaker_nearest_mention():
     assert pronoun_speakers(text, ms, decided, []) == decided
 
 
+def test_a_name_inside_a_pronoun_subject_is_not_the_speaker():
+    from goftar.inference.decode import pronoun_speakers
+
+    text = "کاتب گفت: باید رفت. وی با اشاره به اظهارات پورابراهیمی اظهار داشت: کار داریم."
+    ms = [mention(text, "PER", "کاتب"), mention(text, "QUOTE", "باید رفت"), mention(text, "PER", "پورابراهیمی"),
+          mention(text, "QUOTE", "کار داریم")]
+    # the model gave the second quote to the man «وی» speaks about; «وی» is the first speaker
+    out = pronoun_speakers(text, ms, [("said_by", 1, 0, 0.9), ("said_by", 3, 2, 0.8)], find_cues(text))
+    assert out == [("said_by", 1, 0, 0.9), ("said_by", 3, 0, 0.5)]
+
+
 def test_a_named_cue_or_a_first_quote_gets_no_borrowed_speaker():
     from goftar.inference.decode import pronoun_speakers
 
