@@ -10,9 +10,13 @@ Decode variants (same weights, one run):
 - ``word-viterbi+cues, no merge``: the same plus quotes anchored on their speech cues (no merge, no honorific rule);
 - ``word-viterbi+cues``: and touching ROLE/PER/ORG/SECTOR pieces (one category) joined, honorifics out (``decode.merge_touching``);
 - ``word-viterbi+cues+label bias``: and the checkpoint's dev-tuned logit biases (``decode.label_bias``,
-  scripts/tune_label_bias.py): the checkpoint's own settings, i.e. what ``goftar predict`` does;
+  scripts/tune_label_bias.py);
+- ``word-viterbi+cues+label bias+title rules``: and the span rules for titles and edges (``decode.extend_titles``,
+  ``title_heads``, ``institution_heads``, ``edge_stop_words``): the checkpoint's own settings, i.e. what
+  ``goftar predict`` does;
 
-every variant keeps the checkpoint's relation rules (title propagation with its aliases, pronoun speakers);
+every variant keeps the checkpoint's relation rules (title propagation with its aliases, pronoun speakers,
+nearest holders), so its said_by, role_of and speaker columns are not those of the older decoders alone;
 
 and the baselines of scripts/baselines.py on the same texts: the regex quote finder, and the
 nearest-mention rule on this model's entities. Every figure is ``goftar score`` (strict). Writes
@@ -27,15 +31,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# the span rules of 2026-12-02 that come after merge_touching (decode.extend_titles, split_titles,
+# drop_institutions, trim_edge_words), all off
+_NO_TITLE_RULES = {"extend_titles": [], "title_heads": [], "institution_heads": [], "edge_stop_words": []}
 VARIANTS = {
     "token-argmax": {"aggregation": "token", "constrained": False, "quote_anchor": {"enabled": False}, "merge_touching": [],
-                     "honorifics": [], "label_bias": {}},
+                     "honorifics": [], "label_bias": {}, **_NO_TITLE_RULES},
     "word-viterbi": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": False}, "merge_touching": [],
-                     "honorifics": [], "label_bias": {}},
+                     "honorifics": [], "label_bias": {}, **_NO_TITLE_RULES},
     "word-viterbi+cues, no merge": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True},
-                                    "merge_touching": [], "honorifics": [], "label_bias": {}},
-    "word-viterbi+cues": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True}, "label_bias": {}},
-    "word-viterbi+cues+label bias": {"quote_anchor": {}},  # the checkpoint's own settings
+                                    "merge_touching": [], "honorifics": [], "label_bias": {}, **_NO_TITLE_RULES},
+    "word-viterbi+cues": {"aggregation": "first", "constrained": True, "quote_anchor": {"enabled": True}, "label_bias": {},
+                          **_NO_TITLE_RULES},
+    "word-viterbi+cues+label bias": {"quote_anchor": {}, **_NO_TITLE_RULES},
+    "word-viterbi+cues+label bias+title rules": {"quote_anchor": {}},  # the checkpoint's own settings
 }
 
 
