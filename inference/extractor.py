@@ -11,7 +11,6 @@ One result per input, in order; an input that cannot be processed gives a
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path

@@ -28,7 +28,7 @@ runtime can attach ``quotes`` to every prediction.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 from .document import Document, Entity, Quote, QuoteSector, Relation, Speaker
 from .normalize import NEUTRAL, normalize

@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import unicodedata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from goftar.inference.document import Document, Entity, Relation, read_jsonl, write_jsonl
 from goftar.inference.cues import find_cues
