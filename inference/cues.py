@@ -84,7 +84,8 @@ class Lexicon:
         for aux, nouns in data["light_verbs"].items():
             for noun in nouns:
                 phrase = " ".join(n(noun + " " + aux).split())
-                pat = _w(n(noun)) + _SEP + f"{aux}(?:ه{_SEP1}(?:است|بود))?"
+                # «کرد», «کردند» (plural), «کرده است/بود/اند»
+                pat = _w(n(noun)) + _SEP + f"{aux}(?:ند|ه{_SEP1}(?:است|بود|اند))?"
                 light.append(pat)
                 if phrase not in colon_only:
                     bare.append(pat)
