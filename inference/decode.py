@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -348,6 +347,11 @@ def _tails_around(hi: int, mentions: list[Mention], idx: list[int], st: list[int
     return sides
 
 
+def _in_subject_zone(cue, m: Mention) -> bool:
+    """Whether mention ``m`` lies in the subject zone of ``cue`` (the words before its speech verb)."""
+    return cue.subject[0] <= m.start and m.end <= cue.subject[1] + 1
+
+
 def _cue_row(hi: int, ti: int, mentions: list[Mention], cue_of: dict, adjacent: dict, title: list[int]) -> list[int]:
     """The cue features of pair (hi, ti): cue_subject (0 no cue, 1 tail in the cue's subject zone, 2 outside it
     with a pronoun subject, 3 outside it), adjacent (1 side by side, 2 another of the tail's type is, 0 none)
@@ -356,7 +360,7 @@ def _cue_row(hi: int, ti: int, mentions: list[Mention], cue_of: dict, adjacent: 
     t = mentions[ti]
     if cue is None:
         subj = 0
-    elif cue.subject[0] <= t.start and t.end <= cue.subject[1] + 1:
+    elif _in_subject_zone(cue, t):
         subj = 1
     else:
         subj = 2 if cue.pronoun else 3
@@ -432,6 +436,13 @@ def _alias_pairs(aliases: tuple) -> list[tuple[str, str]]:
     return sorted(out, key=lambda p: -len(p[0]))
 
 
+def _mentions_of(text: str, mentions: list[Mention], name: str) -> list[int]:
+    """Indices of the PER mentions that name the same person as ``name`` (:func:`goftar.inference.quotes.same_person`)."""
+    from .quotes import same_person
+
+    return [j for j, p in enumerate(mentions) if p.type == "PER" and same_person(text[p.start:p.end], name)]
+
+
 def _nearest(mentions: list[Mention], candidates: list[int], m: Mention) -> int:
     """The candidate mention nearest ``m`` in characters (:func:`goftar.inference.quotes.span_gap`); ties go to the earlier."""
     from .quotes import span_gap
@@ -457,9 +468,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
         if pers:
             own.add(i)
             anchor.setdefault(_title_key(text[m.start:m.end], aliases), min(pers, key=lambda j: abs(mentions[j].start - m.start)))
-    from .quotes import same_person
 
-    pers = [j for j, p in enumerate(mentions) if p.type == "PER"]
     holders: dict[str, list[int]] = {}  # title key → every PER mention of its anchored holder, computed once per key
 
     def holder(i: int) -> int | None:
@@ -469,7 +478,7 @@ def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str
             return None
         if k not in holders:
             name = text[mentions[anchor[k]].start:mentions[anchor[k]].end]
-            holders[k] = [j for j in pers if same_person(text[mentions[j].start:mentions[j].end], name)]
+            holders[k] = _mentions_of(text, mentions, name)
         return _nearest(mentions, holders[k], mentions[i])
 
     out = []
@@ -496,21 +505,15 @@ def nearest_holders(text: str, mentions: list[Mention], decided: list[tuple[str,
     of its holder, by characters between the spans (the model may pick a farther mention of the same person);
     and a plural title («اعضای شورای شهر», «نمایندگان مجلس»: its first word in ``plural_heads``) has no
     ``role_of`` at all."""
-    from .normalize import normalize
-    from .quotes import same_person
-
-    plural = {normalize(w) for w in plural_heads}
+    plural = _normalised(plural_heads)
     span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
-    pers = [j for j, m in enumerate(mentions) if m.type == "PER"]
     out = []
     for name, hi, ti, score in decided:
         if name == "role_of":
             h = mentions[hi]
-            first = normalize(span(hi)).replace("\u200c", " ").split()[:1]
-            if first and first[0] in plural:
+            if _head_word(span(hi)) in plural:
                 continue
-            same = [j for j in pers if j == ti or same_person(span(j), span(ti))]
-            ti = _nearest(mentions, same, h)
+            ti = _nearest(mentions, _mentions_of(text, mentions, span(ti)) or [ti], h)
         out.append((name, hi, ti, score))
     return out
 
@@ -531,14 +534,12 @@ def pronoun_speakers(text: str, mentions: list[Mention], decided: list[tuple[str
         cue = cue_of.get(q)
         if cue is None or not cue.pronoun or not text[cue.subject[0]:cue.subject[1]].strip():
             return False
-        return cue.subject[0] <= mentions[t].start and mentions[t].end <= cue.subject[1] + 1
+        return _in_subject_zone(cue, mentions[t])
 
     decided = [d for d in decided if not (d[0] == "said_by" and in_pronoun_zone(d[1], d[2]))]
     said = {hi: ti for name, hi, ti, _ in decided if name == "said_by"}
     holder = {hi: ti for name, hi, ti, _ in decided if name == "role_of"}
     quotes = sorted((i for i, m in enumerate(mentions) if m.type == "QUOTE"), key=lambda i: mentions[i].start)
-    from .quotes import same_person
-
     span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
     out = list(decided)
     prev: int | None = None  # the said_by tail of the last quote that has one
@@ -552,8 +553,7 @@ def pronoun_speakers(text: str, mentions: list[Mention], decided: list[tuple[str
         person = prev if mentions[prev].type == "PER" else holder.get(prev)
         tail = prev
         if person is not None:
-            before = [j for j, m in enumerate(mentions) if m.type == "PER" and m.end <= mentions[q].start
-                      and same_person(span(j), span(person))]
+            before = [j for j in _mentions_of(text, mentions, span(person)) if mentions[j].end <= mentions[q].start]
             if before:
                 tail = max(before, key=lambda j: mentions[j].end)
         out.append(("said_by", q, tail, 0.5))
@@ -582,6 +582,21 @@ def merge_touching(text: str, mentions: list[Mention], types) -> list[Mention]:
     return out
 
 
+def _head_word(text: str) -> str:
+    """The first word of a title, normalised, up to a ZWNJ («خانه‌های بهداشت» → «خانه»): what the title-head
+    lists (``title_heads``, ``institution_heads``, ``plural_title_heads``) are compared with."""
+    from .normalize import normalize
+
+    words = normalize(text).replace("\u200c", " ").split()
+    return words[0] if words else ""
+
+
+def _normalised(words) -> set[str]:
+    from .normalize import normalize
+
+    return {normalize(w) for w in words}
+
+
 def split_titles(text: str, mentions: list[Mention], offsets: np.ndarray, heads) -> list[Mention]:
     """Two titles joined by «و» are two ROLEs: a ROLE is cut at « و » when the next word starts a title
     (``heads``) and at least two words come before it («معاون استاندار تهران و فرماندار ویژه شهرستان ری»). In corpus
@@ -589,20 +604,19 @@ def split_titles(text: str, mentions: list[Mention], offsets: np.ndarray, heads)
     word («سفیر و معاون نمایندگی …»), which the two-word condition keeps whole."""
     if not heads:
         return mentions
-    from .normalize import normalize
 
-    head_set = {normalize(h) for h in heads}
+    head_set = _normalised(heads)
     out: list[Mention] = []
     for m in mentions:
         if m.type != "ROLE":
             out.append(m)
             continue
         pieces, start = [], m.start
-        ws = [(w.start(), w.end()) for w in re.finditer(r"[^\s]+", text[m.start:m.end])]
+        ws = bio.words(text[m.start:m.end])
         for k in range(2, len(ws) - 1):
             a, b = ws[k]
             nxt = text[m.start + ws[k + 1][0]:m.start + ws[k + 1][1]]
-            if text[m.start + a:m.start + b] == "و" and normalize(nxt).split("\u200c")[0] in head_set \
+            if text[m.start + a:m.start + b] == "و" and _head_word(nxt) in head_set \
                     and len([w for w in ws if start <= m.start + w[0] < m.start + a]) >= 2:
                 pieces.append((start, m.start + a))
                 start = m.start + ws[k + 1][0]
@@ -620,15 +634,9 @@ def drop_institutions(text: str, mentions: list[Mention], heads) -> list[Mention
     In corpus v2 train no gold ROLE starts with one of them; each starts 5 or more gold ORGs."""
     if not heads:
         return mentions
-    from .normalize import normalize
 
-    head_set = {normalize(h) for h in heads}
-
-    def first(m: Mention) -> str:
-        words = normalize(text[m.start:m.end]).split()
-        return words[0].split("\u200c")[0] if words else ""
-
-    return [m for m in mentions if m.type != "ROLE" or first(m) not in head_set]
+    head_set = _normalised(heads)
+    return [m for m in mentions if m.type != "ROLE" or _head_word(text[m.start:m.end]) not in head_set]
 
 
 def extend_titles(text: str, mentions: list[Mention], types) -> list[Mention]:
@@ -708,7 +716,7 @@ def trim_edge_words(text: str, mentions: list[Mention], offsets: np.ndarray, wor
         return mentions
     from .normalize import normalize
 
-    stop = {normalize(w) for w in words}
+    stop = _normalised(words)
     out = []
     for m in mentions:
         if m.type not in keep:
