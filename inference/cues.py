@@ -7,9 +7,12 @@ and finds, in a text, every cue with
   headline head),
 * its **region** — where the quote runs: after a direct cue's colon to the
   closing quotation mark or the end of the paragraph (or the last sentence end
-  before the next cue of the paragraph); after an opener to the comma before
-  the main speech verb; after «که» or a bare speech verb to the sentence end;
-  a headline's «|» segments; after «به گفته X،» to the sentence end,
+  before the next cue of the paragraph, or before a sentence of narration
+  opening with «وی»/«او», or before a paragraph break flattened into spaces);
+  after an opener to the comma before the main verb (a speech verb with a
+  colon or «که», else the sentence's last comma); after «که» or a bare speech
+  verb to the sentence end or the next cue in it; a headline's «|» segments;
+  after «به گفته X،» to the sentence end (a decimal point ends no sentence),
 * its **subject** zone — where the speaker is named: from the sentence start to
   the verb (the head of a headline, the X of «به گفته X»).
 
@@ -38,7 +41,12 @@ LEXICON = Path(__file__).with_name("cues.yaml")
 ZWNJ = "\u200c"
 _SEP = "[\\s\u200c\u200b]*"
 _SEP1 = "[\\s\u200c\u200b]+"
-SENTENCE_END = ".!?؟"
+# a sentence end, but not the point of a decimal number («۷.۴ میلیون», «2.5 درصد»)
+# a sentence opening with «وی»/«او» is the reporter's, about the speaker («ایشان» is also a speaker's word
+# for someone else, so it does not end a quote)
+_NARRATION = re.compile(r"(?:و[\s\u200c]*)?(?:وی|او)(?![\w\u200c])")
+_FLAT_BREAK = 4  # this many spaces after a sentence end: a paragraph break flattened into a line
+_SENTENCE_END = re.compile(r"[!?؟]|\.(?!(?<=\d\.)\d)")
 OPEN_CLOSE = {"«": "»", '"': '"', "“": "”"}
 EDGE = EDGE_CHARS | set("؟!?")
 
@@ -133,13 +141,28 @@ def _trim(norm: str, s: int, e: int) -> tuple[int, int]:
 
 def _sentence_start(norm: str, ls: int, i: int) -> int:
     """Start of the sentence holding position ``i`` (within the line starting at ``ls``)."""
-    j = max(norm.rfind(c, ls, i) for c in SENTENCE_END + ":")
+    j = max(norm.rfind(":", ls, i), _last_sentence_end(norm, ls, i))
     return ls if j < 0 else j + 1
 
 
 def _sentence_end(norm: str, i: int, le: int) -> int:
-    ends = [k for k in (norm.find(c, i, le) for c in SENTENCE_END) if k != -1]
-    return min(ends) if ends else le
+    m = _SENTENCE_END.search(norm, i, le)
+    return m.start() if m else le
+
+
+def _last_sentence_end(norm: str, a: int, b: int) -> int:
+    """Position of the last sentence end in ``[a, b)``, or -1."""
+    return max((m.start() for m in _SENTENCE_END.finditer(norm, a, b)), default=-1)
+
+
+def _before_and(norm: str, begin: int, stop: int) -> int:
+    """Where a region running into the next cue at ``stop`` ends: before the «و» (and spaces) that join them."""
+    i = stop
+    while i > begin and (norm[i - 1].isspace() or norm[i - 1] in (ZWNJ, "،")):
+        i -= 1
+    if i > begin and norm[i - 1] == "و" and (i - 1 == begin or not norm[i - 2].isalpha()):
+        i -= 1
+    return i
 
 
 def _is_source(lex: Lexicon, norm: str, subj: tuple[int, int]) -> bool:
@@ -213,9 +236,12 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         subject = (ss, subj_end)
         nxt = next((x for x in later if x > ve), None)
         if kind == "direct":
-            region, delim = _direct_region(norm, ve, le, nxt)
-        else:
-            region, delim = (ve, _sentence_end(norm, ve, le)), False
+            region, delim = _direct_region(lex, norm, ve, le, nxt)
+        else:  # to the sentence end, or to the next cue in it («… عنوان کرد و گفت: …»)
+            end = _sentence_end(norm, ve, le)
+            if nxt is not None and nxt < end:
+                end = _before_and(norm, ve, nxt)
+            region, delim = (ve, end), False
         region = _trim(norm, *region)
         if region[1] <= region[0]:
             continue
@@ -225,12 +251,13 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         out.append(Cue("direct" if kind == "direct" else "indirect", (vs, ve), region, subject, delim,
                        _is_pronoun(lex, norm, subject)))
     for os_, oe in openers:
-        main = next((v for v in verbs if v[0] > oe), None)
-        if main is not None:
-            comma = norm.rfind("،", oe, main[0])
-            end = comma if comma != -1 else main[0]
-        else:
-            end = _sentence_end(norm, oe, le)
+        # the opener's clause ends at the comma before the main verb: a speech verb with a colon or «که»
+        # in the sentence (a bare one is as often inside the quote), else at the sentence's last comma
+        send = _sentence_end(norm, oe, le)
+        main = next((v for v in verbs if oe < v[0] < send and v[2] != "bare"), None)
+        stop = main[0] if main is not None else send
+        comma = max(norm.rfind(c, oe, stop) for c in "،؛")
+        end = comma if comma != -1 else stop
         region = _trim(norm, oe, end)
         if region[1] <= region[0]:
             continue
@@ -265,7 +292,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     return kept
 
 
-def _direct_region(norm: str, begin: int, le: int, stop: int | None) -> tuple[tuple[int, int], bool]:
+def _direct_region(lex: Lexicon, norm: str, begin: int, le: int, stop: int | None) -> tuple[tuple[int, int], bool]:
     """After a colon at ``begin``: to the closing quotation mark, or the line end (or the last sentence end before ``stop``)."""
     i = begin
     while i < le and (norm[i].isspace() or norm[i] in (ZWNJ, NEUTRAL)):
@@ -276,10 +303,21 @@ def _direct_region(norm: str, begin: int, le: int, stop: int | None) -> tuple[tu
             return (i + 1, close), True
     end = le
     if stop is not None and stop > i:
-        cut = max(norm.rfind(c, i, stop) for c in SENTENCE_END)
+        cut = _last_sentence_end(norm, i, stop)
         if cut == -1:
             cut = norm.rfind("،", i, stop)
         end = cut if cut > i else stop
+    # narration takes over at a sentence about the speaker («… . وی پیشنهاد داد …») or after a paragraph
+    # break flattened into a run of spaces
+    for m in _SENTENCE_END.finditer(norm, i, end):
+        j = m.end()
+        while j < end and norm[j] in "»\"”)":
+            j += 1
+        k = j
+        while k < end and norm[k].isspace():
+            k += 1
+        if k - j >= _FLAT_BREAK or _NARRATION.match(norm, k):
+            return (i, m.start()), False
     return (i, end), False
 
 

@@ -36,6 +36,26 @@ def test_each_cue_form(text, kind, region, subject):
     assert hits[0][2] == subject
 
 
+@pytest.mark.parametrize("text, regions", [
+    # a bare speech verb's clause stops at the next cue of its sentence: «و گفت:» is not part of a quote
+    ("وی این مسئله را مهم عنوان کرد و گفت: بازار آرام است.", [("direct", "بازار آرام است")]),
+    ("وزیر اعلام کرد که قیمت‌ها ثابت است و یادآور شد: بازار آرام است.",
+     [("indirect", "قیمت‌ها ثابت است"), ("direct", "بازار آرام است")]),
+    # an opener with no speech verb after it: the clause ends at the comma before the main verb
+    ("وی با تاکید بر اینکه هر تاخیری خطرناک است، خواستار حمله شد.", [("indirect", "هر تاخیری خطرناک است")]),
+    # a decimal point ends no sentence
+    ("وی با بیان اینکه ظرفیت ۷.۴ میلیون تن است، گفت: تولید بالا می‌رود.",
+     [("indirect", "ظرفیت ۷.۴ میلیون تن است"), ("direct", "تولید بالا می‌رود")]),
+    # a direct quote without marks gives way to narration: a sentence about the speaker, a flattened paragraph break
+    ("رئیس جمهور افزود: دنیا آزاد خواهد شد. وی پیشنهاد داد مقر سازمان منتقل شود.", [("direct", "دنیا آزاد خواهد شد")]),
+    ("وی گفت: دین اسلام جامع است.      همچنین در این مراسم یادمان رونمایی شد.", [("direct", "دین اسلام جامع است")]),
+    # a speaker's «ایشان» is someone else: the quote goes on
+    ("مدیر گفت: من پاسخ نمی‌دهم. ایشان تیم را رها کرده است.", [("direct", "من پاسخ نمی‌دهم. ایشان تیم را رها کرده است")]),
+])
+def test_region_ends(text, regions):
+    assert [(k, r) for k, r, _ in found(text) if k != "source"] == regions
+
+
 def test_headline_segments_are_separate_quotes():
     t = "سرلشکر سلامی: امروز جهان را می‌بینیم | فردا فضا را"
     assert [r for k, r, _ in found(t) if k == "headline"] == ["امروز جهان را می‌بینیم", "فردا فضا را"]
