@@ -41,11 +41,11 @@ LEXICON = Path(__file__).with_name("cues.yaml")
 ZWNJ = "\u200c"
 _SEP = "[\\s\u200c\u200b]*"
 _SEP1 = "[\\s\u200c\u200b]+"
-# a sentence end, but not the point of a decimal number («۷.۴ میلیون», «2.5 درصد»)
 # a sentence opening with «وی»/«او» is the reporter's, about the speaker («ایشان» is also a speaker's word
 # for someone else, so it does not end a quote)
 _NARRATION = re.compile(r"(?:و[\s\u200c]*)?(?:وی|او)(?![\w\u200c])")
 _FLAT_BREAK = 4  # this many spaces after a sentence end: a paragraph break flattened into a line
+# a sentence end, but not the point of a decimal number («۷.۴ میلیون», «2.5 درصد»)
 _SENTENCE_END = re.compile(r"[!?؟]|\.(?!(?<=\d\.)\d)")
 OPEN_CLOSE = {"«": "»", '"': '"', "“": "”"}
 EDGE = EDGE_CHARS | set("؟!?")
@@ -236,7 +236,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         subject = (ss, subj_end)
         nxt = next((x for x in later if x > ve), None)
         if kind == "direct":
-            region, delim = _direct_region(lex, norm, ve, le, nxt)
+            region, delim = _direct_region(norm, ve, le, nxt)
         else:  # to the sentence end, or to the next cue in it («… عنوان کرد و گفت: …»)
             end = _sentence_end(norm, ve, le)
             if nxt is not None and nxt < end:
@@ -292,7 +292,7 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     return kept
 
 
-def _direct_region(lex: Lexicon, norm: str, begin: int, le: int, stop: int | None) -> tuple[tuple[int, int], bool]:
+def _direct_region(norm: str, begin: int, le: int, stop: int | None) -> tuple[tuple[int, int], bool]:
     """After a colon at ``begin``: to the closing quotation mark, or the line end (or the last sentence end before ``stop``)."""
     i = begin
     while i < le and (norm[i].isspace() or norm[i] in (ZWNJ, NEUTRAL)):
