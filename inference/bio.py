@@ -11,7 +11,8 @@ the scorer and the scripts — so the rules below hold everywhere:
 * Tags are IOB2: ``O``, ``B-X``, ``I-X``. A valid sequence never has ``O →
   I-X`` nor ``B-X/I-X → I-Y`` with Y ≠ X, and never starts with ``I-X``.
 * Decoded spans are unions of whole words: a predicted span never starts or
-  ends inside a word.
+  ends inside a word, and never runs across a line break (no annotated span
+  of the corpus does; «ملانیا⏎دونالد ترامپ» is two names, not one).
 
 >>> words("بانک‌ها (یکشنبه) فارس-")
 [(0, 7), (8, 9), (9, 15), (15, 16), (17, 21), (21, 22)]
@@ -66,6 +67,20 @@ def words(text: str, cuts: Iterable[int] = ()) -> list[tuple[int, int]]:
             out.append((i, i + 1))
     if start is not None:
         out.append((start, n))
+    return out
+
+
+def line_starts(text: str, word_spans: Sequence[tuple[int, int]]) -> list[int]:
+    """Indices of the words of ``word_spans`` that follow a line break (``\\n``, ``\\r``, U+2028/2029) in ``text``.
+
+    >>> line_starts("رئیس مجلس\\nقالیباف گفت", words("رئیس مجلس\\nقالیباف گفت"))
+    [2]
+    """
+    out = []
+    for i in range(1, len(word_spans)):
+        gap = text[word_spans[i - 1][1]:word_spans[i][0]]
+        if any(c in "\n\r\u2028\u2029" for c in gap):
+            out.append(i)
     return out
 
 
@@ -189,17 +204,24 @@ def unit_spans_to_chars(units: Sequence[tuple[int, int]], spans: Iterable[tuple[
 
 
 # -- Viterbi -------------------------------------------------------------------
-def viterbi(logp: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+def viterbi(logp: np.ndarray, labels: Sequence[str], breaks: Iterable[int] = ()) -> np.ndarray:
     """Best IOB2-valid label sequence for ``logp`` [N, K] (log-probabilities) → label ids [N].
 
     Invalid steps (``O → I-X``, ``B-X/I-X → I-Y``, starting with ``I-X``)
     are forbidden; everything else is scored by the emissions alone, so on a
-    valid argmax sequence this returns the argmax.
+    valid argmax sequence this returns the argmax. At the positions in
+    ``breaks`` (the first word of a line) no span continues: ``I-X`` is
+    forbidden there as at the start.
     """
     logp = np.asarray(logp, dtype=np.float64)
     n = len(logp)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    breaks = [i for i in breaks if 0 < i < n]
+    if breaks:
+        inside = np.array([split_label(lab)[0] == "I" for lab in labels])
+        logp = logp.copy()
+        logp[np.ix_(breaks, np.nonzero(inside)[0])] = -np.inf
     start_ok, trans_ok = transitions(labels)
     trans = np.where(trans_ok, 0.0, -np.inf)
     score = np.where(start_ok, logp[0], -np.inf)
@@ -294,7 +316,15 @@ def decode_words(text: str, offsets: np.ndarray, logits: np.ndarray, labels: Seq
     if not keep:
         return []
     lp = aggregate(log_softmax(logits), [groups[w] for w in keep], labels, aggregation)
-    path = viterbi(lp, labels) if constrained else lp.argmax(-1)
+    breaks = line_starts(text, [ws[w] for w in keep])
+    if constrained:
+        path = viterbi(lp, labels, breaks)
+    else:  # lenient argmax: a span still ends at a line break
+        path = lp.argmax(-1)
+        for i in breaks:
+            lab, typ = split_label(labels[path[i]])
+            if lab == "I":
+                path[i] = labels.index(f"B-{typ}")
     tags = [labels[k] for k in path]
     prob = np.exp(lp[np.arange(len(path)), path])
     out = []

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Count predicted spans that start or end inside a word, and very short quotes.
+"""Count predicted spans that start or end inside a word or run across a line break, and very short quotes.
 
     python scripts/count_word_cuts.py --model models/goftar-fa-small --data data/test.jsonl
     python scripts/count_word_cuts.py --model models/goftar-fa-small --raw-fars 200
@@ -7,10 +7,11 @@
 
 A word is :func:`goftar.inference.bio.words`' unit (letters, marks and digits,
 ZWNJ inside); a span edge strictly inside a word cuts it («قالیب» from
-«قالیباف»). ``--raw-fars N`` takes the first N raw Fars News articles of the
+«قالیباف»); a span holding a line break runs across lines («ملانیا⏎دونالد ترامپ»), which no
+annotated span does. ``--raw-fars N`` takes the first N raw Fars News articles of the
 shared datasets (file order) that are in neither the corpus nor the holdout.
-Prints a JSON summary (per layer: spans, cut spans, examples) and exits 1 when
-any span cuts a word.
+Prints a JSON summary (per layer: spans, cut spans, spans across lines, examples) and exits 1 when
+any span cuts a word or runs across a line break.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from goftar.inference import bio
 from goftar.inference.document import Document, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
+LINE_BREAKS = "\n\r\u2028\u2029"
 
 
 def cut_edges(text: str, start: int, end: int, starts: np.ndarray, ends: np.ndarray) -> bool:
@@ -47,8 +49,12 @@ def count(docs: list[Document], schema=None) -> dict:
         ends = np.array([e for _, e in ws], dtype=np.int64)
         for e in d.entities:
             layer = schema.layer_of(e.type) or e.type
-            row = out["layers"].setdefault(layer, {"spans": 0, "cut": 0})
+            row = out["layers"].setdefault(layer, {"spans": 0, "cut": 0, "across_lines": 0})
             row["spans"] += 1
+            if any(c in LINE_BREAKS for c in d.text[e.start:e.end]):
+                row["across_lines"] += 1
+                if len(out["examples"]) < 20:
+                    out["examples"].append({"doc": d.id, "type": e.type, "span": d.text[e.start:e.end], "across_lines": True})
             if cut_edges(d.text, e.start, e.end, starts, ends):
                 row["cut"] += 1
                 if len(out["examples"]) < 20:
@@ -60,6 +66,7 @@ def count(docs: list[Document], schema=None) -> dict:
                     out["short_quotes"] += 1
     out["cut_total"] = sum(r["cut"] for r in out["layers"].values())
     out["spans_total"] = sum(r["spans"] for r in out["layers"].values())
+    out["across_lines_total"] = sum(r["across_lines"] for r in out["layers"].values())
     return out
 
 
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
-    return 1 if summary["cut_total"] else 0
+    return 1 if summary["cut_total"] or summary["across_lines_total"] else 0
 
 
 if __name__ == "__main__":

@@ -157,3 +157,25 @@ def test_decode_empty_inputs():
 def test_unknown_aggregation_is_an_error():
     with pytest.raises(ValueError, match="aggregation"):
         bio.aggregate(np.zeros((1, 5)), [[0]], LABELS, how="max")
+
+
+@pytest.mark.parametrize("constrained", [True, False])
+def test_decode_no_span_runs_across_a_line_break(constrained):
+    text = "ملانیا\nدونالد ترامپ گفت"
+    offsets = _offsets(text, ["ملانیا", "دونالد", "ترامپ", "گفت"])
+    # the tagger runs one PER from the headline word into the next line
+    logits = lp([[0.05, 0.9, 0.03, 0.01, 0.01], [0.05, 0.05, 0.88, 0.01, 0.01],
+                 [0.05, 0.05, 0.88, 0.01, 0.01], [0.9, 0.03, 0.03, 0.02, 0.02]])
+    spans = bio.decode_words(text, offsets, logits, LABELS, constrained=constrained)
+    assert [(text[d.start:d.end], d.type) for d in spans] == [("ملانیا", "PER"), ("دونالد ترامپ", "PER")]
+
+
+def test_viterbi_breaks_forbid_inside_labels():
+    x = lp([[0.1, 0.8, 0.05, 0.03, 0.02], [0.1, 0.15, 0.65, 0.05, 0.05]])
+    assert [LABELS[k] for k in bio.viterbi(x, LABELS)] == ["B-PER", "I-PER"]
+    assert [LABELS[k] for k in bio.viterbi(x, LABELS, breaks=[1])] == ["B-PER", "B-PER"]
+
+
+def test_line_starts():
+    text = "یک دو\n\nسه\r\nچهار"
+    assert bio.line_starts(text, bio.words(text)) == [2, 3]
