@@ -21,8 +21,8 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     drop_institutions, extend_titles, merge_touching, nearest_holders, pronoun_speakers, propagate_titles,
-                     split_titles, strip_honorifics, trim_edge_words)
+                     drop_institutions, extend_titles, merge_touching, names_not_titles, nearest_holders, pronoun_speakers,
+                     propagate_titles, split_titles, strip_honorifics, trim_edge_words)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -403,6 +403,7 @@ class Extractor:
                 found = anchored_quotes(enc.text, enc.offsets, logits, labels, found, cues, word_spans,
                                         self.decode.get("quote_anchor"), groups)
             mentions.extend(found)
+        mentions = names_not_titles(enc.text, mentions, self.decode.get("not_titles") or [])
         mentions = extend_titles(enc.text, mentions, self.decode.get("extend_titles") or [])
         # after the extension: a title the model ran up to «در» takes in the place after it first («سفیر … در» + «کوبا»)
         mentions = trim_edge_words(enc.text, mentions, enc.offsets, self.decode.get("edge_stop_words") or [])

@@ -382,6 +382,23 @@ def test_a_title_takes_in_the_office_right_after_it():
     assert extend_titles(text, ms, []) == ms
 
 
+# -- names_not_titles ----------------------------------------------------------------
+def test_the_surname_raisi_is_a_name_not_a_title():
+    from goftar.inference.decode import names_not_titles
+
+    names = DECODE_DEFAULTS["not_titles"]
+    text = "بيوك رئيسي گفت. رئیسی افزود. ابراهیم رئیسی رئیس جمهور آمد"
+    ms = [mention(text, "PER", "بيوك"), mention(text, "ROLE", "رئيسي"), mention(text, "ROLE", "رئیسی"),
+          mention(text, "PER", "ابراهیم رئیسی"), mention(text, "ROLE", "رئیسی", 1), mention(text, "ROLE", "رئیس جمهور")]
+    out = names_not_titles(text, ms, names)
+    # joined to the PER before it (Arabic letters too), a PER of its own, dropped inside a PER; a real title stays
+    assert sorted((m.type, text[m.start:m.end]) for m in out) == sorted(
+        [("PER", "بيوك رئيسي"), ("PER", "رئیسی"), ("PER", "ابراهیم رئیسی"), ("ROLE", "رئیس جمهور")])
+    joined = next(m for m in out if text[m.start:m.end] == "بيوك رئيسي")
+    assert (joined.tok_start, joined.tok_end) == (ms[0].tok_start, ms[1].tok_end)
+    assert names_not_titles(text, ms, []) == ms
+
+
 # -- nearest_holders -----------------------------------------------------------------
 def test_a_title_links_to_the_nearest_mention_of_its_holder():
     from goftar.inference.decode import nearest_holders
