@@ -12,7 +12,7 @@ Decode variants (same weights, one run):
 - ``word-viterbi+cues+label bias``: and the checkpoint's dev-tuned logit biases (``decode.label_bias``,
   scripts/tune_label_bias.py);
 - ``word-viterbi+cues+label bias+title rules``: and the span rules for titles and edges (``decode.extend_titles``,
-  ``title_heads``, ``institution_heads``, ``edge_stop_words``): the checkpoint's own settings, i.e. what
+  ``title_heads``, ``institution_heads``, ``edge_stop_words``, ``not_titles``): the checkpoint's own settings, i.e. what
   ``goftar predict`` does;
 
 every variant keeps the checkpoint's relation rules (title propagation with its aliases, pronoun speakers,
@@ -32,8 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # the span rules of 2026-12-02 that come after merge_touching (decode.extend_titles, split_titles,
-# drop_institutions, trim_edge_words), all off
-_NO_TITLE_RULES = {"extend_titles": [], "title_heads": [], "institution_heads": [], "edge_stop_words": []}
+# drop_institutions, trim_edge_words, names_not_titles), all off
+_NO_TITLE_RULES = {"extend_titles": [], "title_heads": [], "institution_heads": [], "edge_stop_words": [], "not_titles": []}
 VARIANTS = {
     "token-argmax": {"aggregation": "token", "constrained": False, "quote_anchor": {"enabled": False}, "merge_touching": [],
                      "honorifics": [], "label_bias": {}, **_NO_TITLE_RULES},
