@@ -65,8 +65,6 @@ def test_headline_segments_are_separate_quotes():
     "رویترز گزارش داد: قیمت نفت بالا رفت.",
     "آسوشیتدپرس نوشت: قیمت نفت بالا رفت.",
     "این سایت خبری افزود: قیمت نفت بالا رفت.",
-    "اين گزارش مي افزايد: قیمت نفت بالا رفت.",  # the report's own narration, Arabic letters and a space
-    "گزارش وزارت نفت می‌افزاید: قیمت نفت بالا رفت.",
 ])
 def test_outlets_are_sources_not_speakers(text):
     kinds = [k for k, _, _ in found(text)]
