@@ -117,6 +117,9 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
                                          "خانه", "کارخانه", "کنگره"],
                    # no entity but a QUOTE begins or ends with these words (decode.trim_edge_words)
                    "edge_stop_words": ["و", "در", "از", "به", "با", "که", "را", "طی", "برای", "تا"],
+                   # a title behind one of these words in a speaker's subject zone is not the speaker's
+                   # (decode.foreign_titles)
+                   "foreign_title_prepositions": ["در", "از", "با", "به", "برای", "ضمن", "درباره", "پیرامون", "علیه"],
                    # words that are a surname, never a title, though they start like one (decode.names_not_titles)
                    "not_titles": ["رئیسی", "رییسی"],
                    # a ROLE right before an entity of these types takes it in (decode.extend_titles)
@@ -562,6 +565,53 @@ def pronoun_speakers(text: str, mentions: list[Mention], decided: list[tuple[str
         said[q] = tail
         prev = tail
     return out
+
+
+def foreign_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
+                   cues: list | None, prepositions=()) -> list[tuple[str, int, int, float]]:
+    """A title inside a speaker's own subject zone, behind a preposition, is someone else's: «قالیباف در این
+    دیدار، ضمن تشکر از همدردی کشور بلاروس در حادثه شهادت رئیس جمهور، گفت:» — «رئیس جمهور» is not
+    Ghalibaf's title (docs/ANNOTATION.md, role_of; issue 9's seed article). A ``role_of`` from a ROLE to the
+    PER that opens the cue's subject zone (after at most two words: honorifics) is dropped when the ROLE lies
+    later in that zone, no PER stands beside it, and the words between them, other mentions left out, hold one
+    of ``prepositions`` («در», «از», …; not «به عنوان», which introduces the speaker's own post, nor the
+    partitive «یکی از» / «از» right before the title: «یکی از رهبران …»). In corpus v2 train+dev gold, 17
+    role_of links run from a later title of the subject zone to its opening PER; none has such a preposition
+    between (they are apposition chains: «عیسی محمدی جانباز … و عضو شورای …»)."""
+    if not prepositions or not cues:
+        return decided
+    from .normalize import normalize
+
+    preps = _normalised(prepositions)
+    adjacent = _context_features(text, mentions, None, _APPOSITION_GAP)[1]
+    zones = [c.subject for c in cues if c.kind != "source" and c.subject and c.subject[1] > c.subject[0]]
+    span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
+    from .quotes import same_person
+
+    def foreign(hi: int, ti: int) -> bool:
+        r, p = mentions[hi], mentions[ti]
+        if r.type != "ROLE" or any(mentions[j].type == "PER" for j in adjacent[hi]):
+            return False
+        for s, e in zones:
+            if not (s <= r.start and r.end <= e + 1):
+                continue
+            opener = min((j for j, m in enumerate(mentions) if m.type == "PER" and s <= m.start and m.end <= r.start),
+                         key=lambda j: mentions[j].start, default=None)
+            if opener is None or len(text[s:mentions[opener].start].split()) > 2 or not same_person(span(opener), span(ti)):
+                return False
+            between = list(text[mentions[opener].end:r.start])
+            for m in mentions:  # other mentions (titles, places …) do not count
+                for k in range(max(m.start, mentions[opener].end), min(m.end, r.start)):
+                    between[k - mentions[opener].end] = " "
+            words = normalize("".join(between)).replace("\u200c", " ").replace("،", " ").split()
+            # «به عنوان» introduces a post, «یکی از» / a last «از» a group the speaker belongs to («یکی از رهبران»)
+            keep = [w for k, w in enumerate(words)
+                    if not (w == "به" and k + 1 < len(words) and words[k + 1] == "عنوان")
+                    and not (w == "از" and (k + 1 == len(words) or (k > 0 and words[k - 1] == "یکی")))]
+            return any(w in preps for w in keep)
+        return False
+
+    return [d for d in decided if not (d[0] == "role_of" and foreign(d[1], d[2]))]
 
 
 def merge_touching(text: str, mentions: list[Mention], types) -> list[Mention]:

@@ -21,7 +21,7 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     drop_institutions, extend_titles, merge_touching, names_not_titles, nearest_holders, pronoun_speakers,
+                     drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles, nearest_holders, pronoun_speakers,
                      propagate_titles, split_titles, strip_honorifics, trim_edge_words)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
@@ -440,6 +440,7 @@ class Extractor:
                 decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or ())
             if self.decode.get("nearest_holders"):
                 decided = nearest_holders(text, mentions, decided, self.decode.get("plural_title_heads") or ())
+            decided = foreign_titles(text, mentions, decided, cues, self.decode.get("foreign_title_prepositions") or ())
             if self.decode.get("pronoun_speakers"):
                 decided = pronoun_speakers(text, mentions, decided, cues)
             for name, hi, ti, score in decided:

@@ -78,3 +78,19 @@ def test_every_seed_quote_has_its_speaker_and_title(shipped, seed_doc):
             wrong.append((seed_doc.text[q.start:q.start + 30], (s.name, s.title), got))
     assert len(gold) == 9
     assert not wrong, wrong
+
+
+def test_seed_titles_link_to_their_holders_only(shipped, seed_doc):
+    """role_of on the README's example article links each title to the gold's holder (the person: which of
+    their mentions is "nearest" the gold and the model may count differently); in particular «رئیس جمهور»
+    («حادثه شهادت رئیس جمهور», the late president, never named) is nobody's title here, not Ghalibaf's
+    (issue 9)."""
+    from goftar.inference.quotes import speaker_key
+
+    def links(doc):
+        e = doc.by_id()
+        return sorted((doc.span_text(e[r.head]), e[r.head].start, speaker_key(doc.span_text(e[r.tail])))
+                      for r in doc.relations if r.type == "role_of")
+
+    pred = shipped([{"id": seed_doc.id, "text": seed_doc.text}])[0]
+    assert links(pred) == links(seed_doc)

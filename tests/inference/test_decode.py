@@ -399,6 +399,27 @@ def test_the_surname_raisi_is_a_name_not_a_title():
     assert names_not_titles(text, ms, []) == ms
 
 
+# -- foreign_titles ------------------------------------------------------------------
+def test_a_title_behind_a_preposition_in_the_speakers_subject_is_not_his():
+    from goftar.inference.cues import find_cues
+    from goftar.inference.decode import foreign_titles
+
+    preps = DECODE_DEFAULTS["foreign_title_prepositions"]
+    text = ("قالیباف در این دیدار، ضمن تشکر از همدردی کشور بلاروس در حادثه شهادت رئیس جمهور، گفت: باید رفت.\n"
+            "عیسی محمدی جانباز و عضو شورای روستا گفت: کار داریم.\n"
+            "ناصر هادیان یکی از اساتید دانشگاه تهران گفت: خوب است.\n"
+            "حسن روحانی به عنوان رئیس ستاد گفت: می‌رویم.")
+    ms = [mention(text, "PER", "قالیباف"), mention(text, "LOC", "بلاروس"), mention(text, "ROLE", "رئیس جمهور"),
+          mention(text, "PER", "عیسی محمدی"), mention(text, "ROLE", "عضو شورای روستا"),
+          mention(text, "PER", "ناصر هادیان"), mention(text, "ROLE", "اساتید دانشگاه تهران"),
+          mention(text, "PER", "حسن روحانی"), mention(text, "ROLE", "رئیس ستاد")]
+    decided = [("role_of", 2, 0, 0.9), ("role_of", 4, 3, 0.9), ("role_of", 6, 5, 0.9), ("role_of", 8, 7, 0.9)]
+    # «شهادت رئیس جمهور» is the late president, not the speaker; the apposition chain, the partitive
+    # «یکی از» and «به عنوان» keep their links
+    assert foreign_titles(text, ms, decided, find_cues(text), preps) == decided[1:]
+    assert foreign_titles(text, ms, decided, find_cues(text), []) == decided
+
+
 # -- nearest_holders -----------------------------------------------------------------
 def test_a_title_links_to_the_nearest_mention_of_its_holder():
     from goftar.inference.decode import nearest_holders
