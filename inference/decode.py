@@ -582,34 +582,43 @@ def foreign_titles(text: str, mentions: list[Mention], decided: list[tuple[str, 
         return decided
     from .normalize import normalize
 
+    import bisect
+
+    from .quotes import speaker_key
+
     preps = _normalised(prepositions)
     adjacent = _context_features(text, mentions, None, _APPOSITION_GAP)[1]
-    zones = [c.subject for c in cues if c.kind != "source" and c.subject and c.subject[1] > c.subject[0]]
+    zones = sorted(c.subject for c in cues if c.kind != "source" and c.subject and c.subject[1] > c.subject[0])
+    zone_starts = [z[0] for z in zones]
+    by_start = sorted(range(len(mentions)), key=lambda i: mentions[i].start)  # bisect instead of scans: long texts
+    starts = [mentions[i].start for i in by_start]
     span = lambda i: text[mentions[i].start:mentions[i].end]  # noqa: E731
-    from .quotes import same_person
 
     def foreign(hi: int, ti: int) -> bool:
-        r, p = mentions[hi], mentions[ti]
+        r = mentions[hi]
         if r.type != "ROLE" or any(mentions[j].type == "PER" for j in adjacent[hi]):
             return False
-        for s, e in zones:
-            if not (s <= r.start and r.end <= e + 1):
-                continue
-            opener = min((j for j, m in enumerate(mentions) if m.type == "PER" and s <= m.start and m.end <= r.start),
-                         key=lambda j: mentions[j].start, default=None)
-            if opener is None or len(text[s:mentions[opener].start].split()) > 2 or not same_person(span(opener), span(ti)):
-                return False
-            between = list(text[mentions[opener].end:r.start])
-            for m in mentions:  # other mentions (titles, places …) do not count
-                for k in range(max(m.start, mentions[opener].end), min(m.end, r.start)):
-                    between[k - mentions[opener].end] = " "
-            words = normalize("".join(between)).replace("\u200c", " ").replace("،", " ").split()
-            # «به عنوان» introduces a post, «یکی از» / a last «از» a group the speaker belongs to («یکی از رهبران»)
-            keep = [w for k, w in enumerate(words)
-                    if not (w == "به" and k + 1 < len(words) and words[k + 1] == "عنوان")
-                    and not (w == "از" and (k + 1 == len(words) or (k > 0 and words[k - 1] == "یکی")))]
-            return any(w in preps for w in keep)
-        return False
+        z = bisect.bisect_right(zone_starts, r.start) - 1
+        if z < 0 or r.end > zones[z][1] + 1:
+            return False
+        s = zones[z][0]
+        inside = by_start[bisect.bisect_left(starts, s):bisect.bisect_left(starts, r.start)]  # mentions before r in the zone
+        opener = next((j for j in inside if mentions[j].type == "PER" and mentions[j].end <= r.start), None)
+        # the holder is the opener itself or written the same: the president «خاتمي» is not his brother «محمد رضا خاتمي»
+        if opener is None or len(text[s:mentions[opener].start].split()) > 2 or (
+                ti != opener and speaker_key(span(ti)) != speaker_key(span(opener))):
+            return False
+        lo = mentions[opener].end
+        between = list(text[lo:r.start])
+        for j in inside:  # other mentions (titles, places …) do not count
+            for k in range(max(mentions[j].start, lo), min(mentions[j].end, r.start)):
+                between[k - lo] = " "
+        words = normalize("".join(between)).replace("\u200c", " ").replace("،", " ").split()
+        # «به عنوان» introduces a post, «یکی از» / a last «از» a group the speaker belongs to («یکی از رهبران»)
+        keep = [w for k, w in enumerate(words)
+                if not (w == "به" and k + 1 < len(words) and words[k + 1] == "عنوان")
+                and not (w == "از" and (k + 1 == len(words) or (k > 0 and words[k - 1] == "یکی")))]
+        return any(w in preps for w in keep)
 
     return [d for d in decided if not (d[0] == "role_of" and foreign(d[1], d[2]))]
 

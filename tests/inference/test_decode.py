@@ -418,6 +418,12 @@ def test_a_title_behind_a_preposition_in_the_speakers_subject_is_not_his():
     # «یکی از» and «به عنوان» keep their links
     assert foreign_titles(text, ms, decided, find_cues(text), preps) == decided[1:]
     assert foreign_titles(text, ms, decided, find_cues(text), []) == decided
+    # the title's holder is another person who shares the speaker's surname: the link stays
+    text = "خاتمی رئیس جمهور شد.\nمحمد رضا خاتمی در نامه‌ای به رئیس جمهور گفت: باید رفت."
+    ms = [mention(text, "PER", "خاتمی"), mention(text, "ROLE", "رئیس جمهور"), mention(text, "PER", "محمد رضا خاتمی"),
+          mention(text, "ROLE", "رئیس جمهور", 1)]
+    decided = [("role_of", 1, 0, 0.9), ("role_of", 3, 0, 0.9), ("role_of", 3, 2, 0.9)]
+    assert foreign_titles(text, ms, decided, find_cues(text), preps) == decided[:2]
 
 
 # -- nearest_holders -----------------------------------------------------------------
