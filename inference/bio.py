@@ -32,6 +32,8 @@ import numpy as np
 # Characters that join the letters around them into one word (never a word on their own).
 JOINERS = frozenset("\u200c\u200d\u00ad")
 AGGREGATIONS = ("first", "mean", "token")  # "token": no word grouping (spans may cut words; for comparison only)
+# Characters that end a line: no decoded span runs across one.
+LINE_BREAKS = "\n\r\u2028\u2029"
 
 
 # -- words -------------------------------------------------------------------
@@ -79,7 +81,7 @@ def line_starts(text: str, word_spans: Sequence[tuple[int, int]]) -> list[int]:
     out = []
     for i in range(1, len(word_spans)):
         gap = text[word_spans[i - 1][1]:word_spans[i][0]]
-        if any(c in "\n\r\u2028\u2029" for c in gap):
+        if any(c in LINE_BREAKS for c in gap):
             out.append(i)
     return out
 

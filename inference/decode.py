@@ -581,9 +581,6 @@ def foreign_titles(text: str, mentions: list[Mention], decided: list[tuple[str, 
     if not prepositions or not cues:
         return decided
     from .normalize import normalize
-
-    import bisect
-
     from .quotes import speaker_key
 
     preps = _normalised(prepositions)
@@ -744,11 +741,12 @@ def names_not_titles(text: str, mentions: list[Mention], names) -> list[Mention]
     from .normalize import normalize
 
     keys = {normalize(w).replace("\u200c", "") for w in names}
-    is_name = lambda m: m.type == "ROLE" and normalize(text[m.start:m.end]).replace("\u200c", "").strip() in keys  # noqa: E731
-    names_at = [m for m in mentions if is_name(m)]
+    names_at, out = [], []
+    for m in mentions:
+        is_name = m.type == "ROLE" and normalize(text[m.start:m.end]).replace("\u200c", "").strip() in keys
+        (names_at if is_name else out).append(m)
     if not names_at:
         return mentions
-    out = [m for m in mentions if not is_name(m)]
     for r in names_at:
         pers = [i for i, m in enumerate(out) if m.type == "PER"]
         if any(out[i].start <= r.start and out[i].end >= r.end for i in pers):

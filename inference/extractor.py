@@ -21,8 +21,8 @@ import numpy as np
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles, nearest_holders, pronoun_speakers,
-                     propagate_titles, split_titles, strip_honorifics, trim_edge_words)
+                     drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles, nearest_holders,
+                     pronoun_speakers, propagate_titles, split_titles, strip_honorifics, trim_edge_words)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows

@@ -26,7 +26,6 @@ from goftar.inference import bio
 from goftar.inference.document import Document, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
-LINE_BREAKS = "\n\r\u2028\u2029"
 
 
 def cut_edges(text: str, start: int, end: int, starts: np.ndarray, ends: np.ndarray) -> bool:
@@ -51,7 +50,7 @@ def count(docs: list[Document], schema=None) -> dict:
             layer = schema.layer_of(e.type) or e.type
             row = out["layers"].setdefault(layer, {"spans": 0, "cut": 0, "across_lines": 0})
             row["spans"] += 1
-            if any(c in LINE_BREAKS for c in d.text[e.start:e.end]):
+            if any(c in bio.LINE_BREAKS for c in d.text[e.start:e.end]):
                 row["across_lines"] += 1
                 if len(out["examples"]) < 20:
                     out["examples"].append({"doc": d.id, "type": e.type, "span": d.text[e.start:e.end], "across_lines": True})
