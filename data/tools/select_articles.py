@@ -48,6 +48,13 @@ The first ``--agree`` articles that are full Fars articles with ≥ 3 predicted 
 spread over the list (every k-th), become the agreement set (annotated twice, without
 pre-annotation); they are taken out of the pre-annotated batches.
 
+Stage 3 (tune, corpus v3's fresh tuning articles): ``select_articles.py tune -n 36 --seed 12 -o FILE.tsv``
+draws articles uniformly at random (seeded; no model, no lexicon ranking, so the draw is representative
+of the raw Fars articles, not of what the model finds hard) from every raw article that is in no corpus file
+(``data/{train,dev,test}.jsonl``, ``data/annotations/*.jsonl``), has 600–4,500 characters and ≥ 2 speech
+cues; ``--sci2lab`` of the draws are Hamshahri/Radio Farda items (as in dev and test). Dealt round-robin
+to ``--batches`` groups named ``batch-12``, ``batch-13`` …
+
 Output: a TSV with one row per article — id, group (batch-6 … batch-10, dealt round-robin
 in choice order; agree),
 proposed split, reason (the categories it was chosen for, uncertainty, quotes) and the
@@ -280,6 +287,38 @@ def cmd_select(a) -> int:
     return 0
 
 
+def corpus_ids() -> set[str]:
+    """Every article in any corpus file: the splits and every annotator batch (v1, v2 and later)."""
+    ids = set(used_ids())
+    files = [ROOT / "data" / f"{s}.jsonl" for s in ("train", "dev", "test")]
+    files += sorted((ROOT / "data" / "annotations").glob("*.jsonl"))
+    for f in files:
+        for line in f.open(encoding="utf-8"):
+            if line.strip():
+                ids.add(json.loads(line)["id"])
+    return ids
+
+
+def cmd_tune(a) -> int:
+    import random
+
+    arts, used = articles(), corpus_ids()
+    ok = [k for k in sorted(arts) if k not in used and a.min_chars <= len(arts[k]["text"]) <= a.max_chars
+          and len(SPEECH.findall(arts[k]["text"])) >= a.min_cues]
+    fars = [k for k in ok if k.startswith("farsnews-")]
+    sci = [k for k in ok if not k.startswith("farsnews-")]
+    rng = random.Random(a.seed)
+    pick = rng.sample(fars, a.n - a.sci2lab) + rng.sample(sci, min(a.sci2lab, len(sci)))
+    with open(a.output, "x" if not a.force else "w", encoding="utf-8") as f:
+        f.write("id\tgroup\tsplit\treason\tchars\tcues\n")
+        for i, k in enumerate(pick):
+            t = arts[k]["text"]
+            f.write(f"{k}\tbatch-{a.first_batch + i % a.batches}\tdev\ttune draw seed {a.seed}\t{len(t)}\t"
+                    f"{len(SPEECH.findall(t))}\n")
+    print(f"{len(fars)} Fars and {len(sci)} sci2lab candidates; drew {len(pick)} to {a.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -301,8 +340,19 @@ def main(argv=None) -> int:
     s.add_argument("--test-share", type=float, default=0.13)
     s.add_argument("--dev-share", type=float, default=0.11)
     s.add_argument("--force", action="store_true", help="overwrite the output file")
+    t = sub.add_parser("tune", help="a seeded uniform draw of unused articles (fresh tuning articles)")
+    t.add_argument("-o", "--output", required=True)
+    t.add_argument("-n", type=int, default=36)
+    t.add_argument("--seed", type=int, default=12)
+    t.add_argument("--sci2lab", type=int, default=2)
+    t.add_argument("--batches", type=int, default=6)
+    t.add_argument("--first-batch", type=int, default=12)
+    t.add_argument("--min-cues", type=int, default=2)
+    t.add_argument("--min-chars", type=int, default=600)
+    t.add_argument("--max-chars", type=int, default=4500)
+    t.add_argument("--force", action="store_true", help="overwrite the output file")
     a = ap.parse_args(argv)
-    return cmd_pool(a) if a.cmd == "pool" else cmd_select(a)
+    return {"pool": cmd_pool, "select": cmd_select, "tune": cmd_tune}[a.cmd](a)
 
 
 if __name__ == "__main__":
