@@ -53,7 +53,9 @@ draws articles uniformly at random (seeded; no model, no lexicon ranking, so the
 of the raw Fars articles, not of what the model finds hard) from every raw article that is in no corpus file
 (``data/{train,dev,test}.jsonl``, ``data/annotations/*.jsonl``), has 600–4,500 characters and ≥ 2 speech
 cues; ``--sci2lab`` of the draws are Hamshahri/Radio Farda items (as in dev and test). Dealt round-robin
-to ``--batches`` groups named ``batch-12``, ``batch-13`` …
+to ``--batches`` groups named ``batch-12``, ``batch-13`` … (``--first-batch``); articles already drawn in a
+``data/annotations/v*/*selection*.tsv`` are excluded too, so a second draw (``--seed 13 --first-batch 18``)
+never repeats the first.
 
 Output: a TSV with one row per article — id, group (batch-6 … batch-10, dealt round-robin
 in choice order; agree),
@@ -296,6 +298,8 @@ def corpus_ids() -> set[str]:
         for line in f.open(encoding="utf-8"):
             if line.strip():
                 ids.add(json.loads(line)["id"])
+    for f in sorted((ROOT / "data" / "annotations").glob("v*/*selection*.tsv")):  # drawn, maybe not yet annotated
+        ids.update(line.split("\t", 1)[0] for line in f.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
     return ids
 
 
