@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from . import bio
-from .cues import Cue
+from .cues import SENTENCE_END, Cue
 
 ANCHOR_DEFAULTS = {"enabled": True, "cut": 0.9, "add": {"direct": 0.3, "indirect": 0.3, "according": 0.3, "headline": 0.05},
                    "free": None, "min_words": 2}
@@ -67,7 +67,7 @@ def _ends_sentence(text: str, i: int) -> bool:
     """Whether a sentence end («.», «؟», «!») follows position ``i`` (after white space and closing marks)."""
     while i < len(text) and (text[i].isspace() or text[i] in "»\"”)\u200c"):
         i += 1
-    return i >= len(text) or text[i] in ".؟!?"
+    return i >= len(text) or SENTENCE_END.match(text, i) is not None
 
 
 def anchor_quotes(text: str, spans: list[tuple[int, int, float]], cues: list[Cue], word_spans: Sequence[tuple[int, int]],

@@ -46,7 +46,10 @@ _SEP1 = "[\\s\u200c\u200b]+"
 _NARRATION = re.compile(r"(?:و[\s\u200c]*)?(?:وی|او)(?![\w\u200c])")
 _FLAT_BREAK = 4  # this many spaces after a sentence end: a paragraph break flattened into a line
 # a sentence end, but not the point of a decimal number («۷.۴ میلیون», «2.5 درصد»)
-_SENTENCE_END = re.compile(r"[!?؟]|\.(?!(?<=\d\.)\d)")
+# A sentence ends at «!», «?», «؟» or a full stop that is neither a decimal point («2.5») nor part of an ellipsis
+# («مزاحمت و... انجام»: the quotes of the corpus run on through «...», none ends before one).
+SENTENCE_END = re.compile(r"[!?؟]|(?<!\.)\.(?!\.)(?!(?<=\d\.)\d)")
+_SENTENCE_END = SENTENCE_END
 OPEN_CLOSE = {"«": "»", '"': '"', "“": "”"}
 EDGE = EDGE_CHARS | set("؟!?")
 
@@ -87,8 +90,9 @@ class Lexicon:
     def __init__(self, data: dict[str, Any]):
         self.data = data
         n = _norm_word
-        light, bare = [], []
+        light, bare, that = [], [], []
         colon_only = {" ".join(n(v).split()) for v in data.get("colon_only", [])}
+        colon_or_that = {" ".join(n(v).split()) for v in data.get("colon_or_that", [])}
         for aux, nouns in data["light_verbs"].items():
             for noun in nouns:
                 phrase = " ".join(n(noun + " " + aux).split())
@@ -97,16 +101,25 @@ class Lexicon:
                 light.append(pat)
                 if phrase not in colon_only:
                     bare.append(pat)
+                elif phrase in colon_or_that:
+                    that.append(pat)
         simple = [n(v) for v in data["simple_verbs"]]
         simple_pat = _alt(_w(v) for v in simple) + f"(?:{_SEP1}(?:است|بود))?"
         present_pat = "می" + _SEP + _alt(re.escape(n(v)) for v in data["present_verbs"])
         bare_simple = _alt(_w(v) for v in simple if " ".join(v.split()) not in colon_only)
         verb = "(?:" + "|".join(light + [simple_pat, present_pat]) + ")"
         bare_verb = "(?:" + "|".join(bare + [bare_simple + f"(?:{_SEP1}(?:است|بود))?", present_pat]) + ")"
+        that_verb = "(?:" + "|".join(that + [bare_verb]) + ")"
         # a verb starts a word (an «و» may be glued to it) and ends one
         self.direct = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + verb + r")(?![\w\u200c])[\s\u200c\u200b]*:")
-        self.that = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + bare_verb + r")[\s\u200c\u200b]+(?:که|كه)(?![\w\u200c])")
-        self.bare = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + bare_verb + r")(?![\w\u200c])(?=[\s\u200c\u200b]+[^\s\u200c\u200b.،,:؛!?؟])")
+        self.that = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + that_verb + r")[\s\u200c\u200b]+(?:که|كه)(?![\w\u200c])")
+        not_before = data.get("bare_not_before") or []
+        not_before_pat = (r"(?![\s\u200c\u200b]+" + _alt(_w(n(w)) for w in not_before) + r"(?![\w\u200c]))") if not_before else ""
+        self.bare = re.compile(r"(?<![\w\u200c])(?:و)?(?P<verb>" + bare_verb + r")(?![\w\u200c])" + not_before_pat
+                               + r"(?=[\s\u200c\u200b]*،?[\s\u200c\u200b]+[^\s\u200c\u200b.،,:؛!?؟])")  # «اعلام کرد، …» too
+        not_cues = data.get("not_cues") or []
+        self.not_cues = (re.compile(r"(?<![\w\u200c])" + _alt(_w(n(p)) for p in not_cues) + r"(?![\w\u200c])")
+                         if not_cues else None)
         self.openers = re.compile(r"(?<![\w\u200c])" + _alt(_w(n(o)) for o in data["indirect_openers"]) + r"(?![\w\u200c])")
         self.according = re.compile(r"(?<![\w\u200c])" + _alt(_w(n(o)) for o in data["according"]) + r"(?![\w\u200c])")
         self.sources = re.compile(r"(?:و" + _SEP + r")?" + _alt(_w(n(s)) for s in data["sources"]) + r"(?![\w\u200c])")
@@ -115,6 +128,7 @@ class Lexicon:
         self.verbish = {n(v) for v in data["verbish"]}
         self.pronouns = re.compile(r"(?:و" + _SEP + r")?" + _alt(_w(n(p)) for p in data["pronouns"]) + r"(?![\w\u200c])")
         self.headline_max_words = int(data.get("headline_max_words", 6))
+        self.headline_separators = frozenset(data.get("headline_separators") or ["|"])
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Lexicon":
@@ -193,10 +207,13 @@ def find_cues(text: str, lexicon: Lexicon | None = None) -> list[Cue]:
 def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     out: list[Cue] = []
     verbs: list[tuple[int, int, str]] = []  # (start, end, kind) of speech verbs in the line
+    # «گفت و گو», «گفته می‌شود», «می‌توان گفت»: a verb inside one of them is no cue
+    taken = [(m.start(), m.end()) for m in lex.not_cues.finditer(norm, ls, le)] if lex.not_cues else []
     for m in lex.direct.finditer(norm, ls, le):
-        verbs.append((m.start(), m.end(), "direct"))
+        if all(m.end("verb") <= x or y <= m.start("verb") for x, y in taken):
+            verbs.append((m.start(), m.end(), "direct"))
     according = list(lex.according.finditer(norm, ls, le))
-    taken = [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in according]
+    taken = taken + [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in according]
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or y <= a for x, y in taken)
@@ -214,8 +231,8 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     reports = [(m.start(), m.end()) for m in lex.reported.finditer(norm, ls, le)]
     # where a direct quote without quotation marks must stop: before the next cue of the paragraph
     # (bare speech verbs and openers do not stop it: they occur inside quotes)
-    later = sorted({v[0] for v in verbs if v[2] == "direct"} | {r[0] for r in reports}
-                   | {m.start() for m in according})
+    # («به گفته X» does not stop it either: inside a speaker's paragraph it is the speaker citing X)
+    later = sorted({v[0] for v in verbs if v[2] == "direct"} | {r[0] for r in reports})
 
     # subject zones end at the verb; an opener's region inside the zone is cut out of it
     for k, (vs, ve, kind) in enumerate(verbs):
@@ -254,6 +271,8 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         # the opener's clause ends at the comma before the main verb: a speech verb with a colon or «که»
         # in the sentence (a bare one is as often inside the quote), else at the sentence's last comma
         send = _sentence_end(norm, oe, le)
+        colon = norm.find(":", oe, send)  # an opener's clause holds no colon («… است، معتقد است: …»)
+        send = colon if colon != -1 else send
         main = next((v for v in verbs if oe < v[0] < send and v[2] != "bare"), None)
         stop = main[0] if main is not None else send
         comma = max(norm.rfind(c, oe, stop) for c in "،؛")
@@ -326,7 +345,8 @@ def _headline_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     colon = norm.find(":", ls, le)
     if colon == -1:
         return []
-    bar = norm.rfind("|", ls, colon)  # «A | Speaker: B»: the head starts after the last bar
+    # «A | Speaker: B», «A/ Speaker: B»: the head starts after the last separator
+    bar = max(norm.rfind(sep, ls, colon) for sep in lex.headline_separators)
     hs, he = _trim(norm, bar + 1 if bar != -1 else ls, colon)
     head = norm[hs:he]
     words = head.replace(ZWNJ, " ").split()
@@ -337,7 +357,8 @@ def _headline_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     out = []
     seg = colon + 1
     for j in range(colon + 1, le + 1):
-        if j == le or norm[j] == "|":
+        if j == le or (norm[j] in lex.headline_separators
+                       and not (0 < j < le - 1 and norm[j - 1].isdigit() and norm[j + 1].isdigit())):
             s, e = _trim(norm, seg, j)
             if e > s:
                 out.append(Cue("headline", (hs, colon + 1), (s, e), (hs, he), True))

@@ -23,7 +23,18 @@ def found(text):
     ("وی با بیان اینکه صادرات بالاست، افزود: کار داریم.", "indirect", "صادرات بالاست", "وی"),
     ("رئیس مجلس با اشاره به اینکه تعرفه‌ها بالاست، تصریح کرد: باید کم شود.", "indirect", "تعرفه‌ها بالاست", "رئیس مجلس"),
     ("وی با انتقاد از دولت و بیان اینکه توافق شده است، افزود: خوب است.", "indirect", "توافق شده است", "وی با انتقاد از دولت"),
+    # «این که» written apart, with a ZWNJ or as one word; «ضمن» for «با»
+    ("فرماندار با بیان این که بودجه کم است، گفت: کار داریم.", "indirect", "بودجه کم است", "فرماندار"),
+    ("وی با اعلام این‌که آن‌ها ضربه زدند، افزود: کار داریم.", "indirect", "آن‌ها ضربه زدند", "وی"),
+    ("وی ضمن بیان اینکه اقداماتی انجام داده‌ایم، گفت: کار داریم.", "indirect", "اقداماتی انجام داده‌ایم", "وی"),
+    # an opener's clause ends before a colon even when no speech verb follows
+    ("وی با اشاره به این که شغل آنها کشاورزی است، معتقد است: کشاورزان سرپا هستند.", "indirect", "شغل آنها کشاورزی است", "وی"),
     ("وزیر اعلام کرد که قیمت‌ها ثابت می‌ماند.", "indirect", "قیمت‌ها ثابت می‌ماند", "وزیر"),
+    # a colon-only verb that still takes «که»
+    ("وی توضیح داد که این کتیبه به خط پهلوی است.", "indirect", "این کتیبه به خط پهلوی است", "وی"),
+    ("یک کارشناس خبر داد که کردها متعهد شدند.", "indirect", "کردها متعهد شدند", "یک کارشناس"),
+    # a speech verb, a comma, a clause
+    ("مشاور نخست وزیر تاکید کرد ، این کشور پنج میلیارد دلار می‌پردازد.", "indirect", "این کشور پنج میلیارد دلار می‌پردازد", "مشاور نخست وزیر"),
     ("وزیر گفت قیمت‌ها ثابت می‌ماند.", "indirect", "قیمت‌ها ثابت می‌ماند", "وزیر"),
     ("به گفته وزیر، قیمت‌ها ثابت می‌ماند.", "according", "قیمت‌ها ثابت می‌ماند", "وزیر"),
     ("به گفته وی قیمت‌ها ثابت می‌ماند.", "according", "قیمت‌ها ثابت می‌ماند", "وی"),
@@ -51,6 +62,12 @@ def test_each_cue_form(text, kind, region, subject):
     ("وی گفت: دین اسلام جامع است.      همچنین در این مراسم یادمان رونمایی شد.", [("direct", "دین اسلام جامع است")]),
     # a speaker's «ایشان» is someone else: the quote goes on
     ("مدیر گفت: من پاسخ نمی‌دهم. ایشان تیم را رها کرده است.", [("direct", "من پاسخ نمی‌دهم. ایشان تیم را رها کرده است")]),
+    # an ellipsis ends no sentence: the quote runs on to the last full stop before the next cue
+    ("جاویدان افزود: تذکر در خصوص مزاحمت و... انجام شد. وی گفت: کار داریم.",
+     [("direct", "تذکر در خصوص مزاحمت و... انجام شد"), ("direct", "کار داریم")]),
+    # «به گفته X» inside a speaker's paragraph is the speaker citing X: it does not end the quote
+    ("وی ادامه داد: کارخانه تاسیس شده است. به گفته کارشناسان، تولید بالا می‌رود.",
+     [("direct", "کارخانه تاسیس شده است. به گفته کارشناسان، تولید بالا می‌رود"), ("according", "تولید بالا می‌رود")]),
 ])
 def test_region_ends(text, regions):
     assert [(k, r) for k, r, _ in found(text) if k != "source"] == regions
@@ -59,6 +76,13 @@ def test_region_ends(text, regions):
 def test_headline_segments_are_separate_quotes():
     t = "سرلشکر سلامی: امروز جهان را می‌بینیم | فردا فضا را"
     assert [r for k, r, _ in found(t) if k == "headline"] == ["امروز جهان را می‌بینیم", "فردا فضا را"]
+    # Fars writes the bar as «/»; a «/» inside a date splits nothing
+    t = "محرمی: هواداران پرسپولیس منطقی باشند/میزبانی حق راه‌آهن است"
+    assert [r for k, r, _ in found(t) if k == "headline"] == ["هواداران پرسپولیس منطقی باشند", "میزبانی حق راه‌آهن است"]
+    t = "محرمی: بازی در 1398/05/12 برگزار می‌شود"
+    assert [r for k, r, _ in found(t) if k == "headline"] == ["بازی در 1398/05/12 برگزار می‌شود"]
+    t = "افزایش قیمت‌ها/ محرمی: هواداران منطقی باشند"
+    assert [(r, s) for k, r, s in found(t) if k == "headline"] == [("هواداران منطقی باشند", "محرمی")]
 
 
 @pytest.mark.parametrize("text", [
@@ -76,6 +100,10 @@ def test_outlets_are_sources_not_speakers(text):
     "او خواستار شد قیمت‌ها ثابت بماند.",
     "دیدار و گفتوگو کرد.",  # «گفت» inside «گفتوگو» is no verb
     "کد خبر: ۱۲۳۴",  # a label line, not a headline speaker
+    "خاتمی در گفت و گو با یک نشریه حاضر شد.",  # the noun «گفت و گو», written apart
+    "گفته می‌شود او بازداشت شده است.",  # a passive: no speaker
+    "شاید بتوان گفت کاهش کشت به دلیل ارقام نامناسب بوده است.",  # the writer's own voice
+    "وی بر حفظ کرامت این گروه تاکید کرد و خواستار کمک به آنان شد.",  # «… کرد و خواستار … شد» starts no clause
 ])
 def test_non_quotes(text):
     assert [k for k, _, _ in found(text) if k != "source"] == []
