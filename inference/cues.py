@@ -274,6 +274,8 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
         colon = norm.find(":", oe, send)  # an opener's clause holds no colon («… است، معتقد است: …»)
         send = colon if colon != -1 else send
         main = next((v for v in verbs if oe < v[0] < send and v[2] != "bare"), None)
+        if main is None:  # no colon or «که» verb: the first bare one is the main verb («… است، گفت …»)
+            main = next((v for v in verbs if oe < v[0] < send), None)
         stop = main[0] if main is not None else send
         comma = max(norm.rfind(c, oe, stop) for c in "،؛")
         end = comma if comma != -1 else stop
@@ -292,6 +294,10 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
                 continue
             subj, begin = (m.end(), comma), comma + 1
         region = _trim(norm, begin, _sentence_end(norm, begin, le))
+        # a speech verb with a colon or «که» in the region makes «به گفته» something else («در پاسخ به گفته
+        # خبرنگاری …، بیان کرد: …»): that verb's cue holds the quote
+        if any(region[0] <= v[0] < region[1] and v[2] != "bare" for v in verbs):
+            continue
         if region[1] > region[0]:
             out.append(Cue("according", (m.start(), m.end()), region, subj, False, bool(pro)))
     if not verbs and not openers:

@@ -43,6 +43,16 @@ def test_a_start_inside_the_cue_snaps_to_the_region():
     assert run([(i, TEXT.index(" است"), 0.7)], lambda ws: inside(ws, "بودجه کافی است و کار داریم", 0.6)) == ["بودجه کافی است و کار داریم"]
 
 
+def test_a_later_start_snaps_back_to_the_cue_even_where_the_tagger_is_sure():
+    # «سرمربی بوریرام: در آینده …»: the tagger dropped the first word with near certainty; the quote still starts at the cue
+    t = "سرمربی بوریرام: در آینده ترکیب تیمم را تغییر می‌دهم"
+    ws = bio.words(t)
+    i = t.index("آینده")
+    p = np.array([0.99 if a >= i else 0.0 for a, _ in ws])
+    out = anchor_quotes(t, [(i, len(t), 0.9)], find_cues(t), ws, p)
+    assert [t[q.start:q.end] for q in out] == ["در آینده ترکیب تیمم را تغییر می‌دهم"]
+
+
 def test_an_empty_cue_region_is_filled_when_the_tagger_leans_to_it():
     assert run([], lambda ws: inside(ws, "بودجه کافی است و کار داریم", 0.4)) == ["بودجه کافی است و کار داریم"]
     assert run([], lambda ws: inside(ws, "بودجه کافی است و کار داریم", 0.1)) == []

@@ -30,6 +30,11 @@ def found(text):
     # an opener's clause ends before a colon even when no speech verb follows
     ("وی با اشاره به این که شغل آنها کشاورزی است، معتقد است: کشاورزان سرپا هستند.", "indirect", "شغل آنها کشاورزی است", "وی"),
     ("وزیر اعلام کرد که قیمت‌ها ثابت می‌ماند.", "indirect", "قیمت‌ها ثابت می‌ماند", "وزیر"),
+    # an opener whose main verb is a bare one, after a comma or not
+    ("وی با بیان اینکه با ۱۶ کارگزاری موافقت شده است، گفت این کارگزاری‌ها در تهران هستند.", "indirect",
+     "با ۱۶ کارگزاری موافقت شده است", "وی"),
+    ("این پژوهشگر با اشاره به اینکه حمله‌ها محدود نمی‌شود گفت مقامات به خانواده‌ها حمله می‌کنند.", "indirect",
+     "حمله‌ها محدود نمی‌شود", "این پژوهشگر"),
     # a colon-only verb that still takes «که»
     ("وی توضیح داد که این کتیبه به خط پهلوی است.", "indirect", "این کتیبه به خط پهلوی است", "وی"),
     ("یک کارشناس خبر داد که کردها متعهد شدند.", "indirect", "کردها متعهد شدند", "یک کارشناس"),
@@ -65,6 +70,9 @@ def test_each_cue_form(text, kind, region, subject):
     # an ellipsis ends no sentence: the quote runs on to the last full stop before the next cue
     ("جاویدان افزود: تذکر در خصوص مزاحمت و... انجام شد. وی گفت: کار داریم.",
      [("direct", "تذکر در خصوص مزاحمت و... انجام شد"), ("direct", "کار داریم")]),
+    # «در پاسخ به گفته خبرنگاری …» is no «according to»: the speech verb after it holds the quote
+    ("وی در پاسخ به گفته خبرنگاری مبنی بر اینکه تسهیلات نرسیده است، بیان کرد: تسهیلات پابرجا است.",
+     [("direct", "تسهیلات پابرجا است")]),
     # «به گفته X» inside a speaker's paragraph is the speaker citing X: it does not end the quote
     ("وی ادامه داد: کارخانه تاسیس شده است. به گفته کارشناسان، تولید بالا می‌رود.",
      [("direct", "کارخانه تاسیس شده است. به گفته کارشناسان، تولید بالا می‌رود"), ("according", "تولید بالا می‌رود")]),
