@@ -127,7 +127,9 @@ DECODE_DEFAULTS = {"aggregation": "first", "constrained": True, "quote_anchor": 
                    # docs/ANNOTATION.md, "Titles and names": ranks and honorifics stay outside the PER and are
                    # not ROLEs; a PER or ROLE span loses them at its start, a ROLE of nothing else is dropped
                    "honorifics": ["آقای", "آیت‌الله", "حجت‌الاسلام", "حجت‌الاسلام‌والمسلمین", "والمسلمین", "سرلشکر",
-                                  "سردار", "دکتر", "مهندس", "امیر", "سپهبد", "ژنرال", "حضرت"]}
+                                  "سردار", "دکتر", "مهندس", "امیر", "سپهبد", "ژنرال", "حضرت",
+                                  # the other military ranks, «خانم» beside «آقای», the honorific «مدظله»
+                                  "سرتیپ", "سرتیپ دوم", "سرهنگ", "سرهنگ دوم", "سرگرد", "سروان", "ستوان", "دریادار", "دریابان", "تیمسار", "ارتشبد", "خانم", "مدظله"]}
 
 
 def decode_bio(text: str, offsets: np.ndarray, logits: np.ndarray, labels: list[str], layer_type: str | None,

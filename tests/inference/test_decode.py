@@ -552,3 +552,12 @@ def test_honorifics_leave_names_and_titles_and_are_no_title_alone():
     assert strip_honorifics(t, ms, word_offsets(t), []) == ms
     org = [mention(t, "ORG", "آقای قالیباف")]
     assert strip_honorifics(t, org, word_offsets(t), ["آقای"]) == org  # only PER and ROLE
+
+
+def test_military_ranks_and_madazelleh_are_honorifics():
+    # the tagger read «سرتیپ» and «مدظله» as ROLEs on fresh dev articles (corpus v3)
+    t = "سرتیپ دوم محمدحسین حمیدی و رهبری مدظله و خانم رجبی"
+    ms = [mention(t, "ROLE", "سرتیپ"), mention(t, "PER", "سرتیپ دوم محمدحسین حمیدی"), mention(t, "ROLE", "مدظله"),
+          mention(t, "PER", "خانم رجبی")]
+    out = strip_honorifics(t, ms, word_offsets(t), DECODE_DEFAULTS["honorifics"])
+    assert [(m.type, t[m.start:m.end]) for m in out] == [("PER", "محمدحسین حمیدی"), ("PER", "رجبی")]
