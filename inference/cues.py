@@ -49,7 +49,6 @@ _FLAT_BREAK = 4  # this many spaces after a sentence end: a paragraph break flat
 # A sentence ends at «!», «?», «؟» or a full stop that is neither a decimal point («2.5») nor part of an ellipsis
 # («مزاحمت و... انجام»: the quotes of the corpus run on through «...», none ends before one).
 SENTENCE_END = re.compile(r"[!?؟]|(?<!\.)\.(?!\.)(?!(?<=\d\.)\d)")
-_SENTENCE_END = SENTENCE_END
 OPEN_CLOSE = {"«": "»", '"': '"', "“": "”"}
 EDGE = EDGE_CHARS | set("؟!?")
 
@@ -160,13 +159,13 @@ def _sentence_start(norm: str, ls: int, i: int) -> int:
 
 
 def _sentence_end(norm: str, i: int, le: int) -> int:
-    m = _SENTENCE_END.search(norm, i, le)
+    m = SENTENCE_END.search(norm, i, le)
     return m.start() if m else le
 
 
 def _last_sentence_end(norm: str, a: int, b: int) -> int:
     """Position of the last sentence end in ``[a, b)``, or -1."""
-    return max((m.start() for m in _SENTENCE_END.finditer(norm, a, b)), default=-1)
+    return max((m.start() for m in SENTENCE_END.finditer(norm, a, b)), default=-1)
 
 
 def _before_and(norm: str, begin: int, stop: int) -> int:
@@ -334,7 +333,7 @@ def _direct_region(norm: str, begin: int, le: int, stop: int | None) -> tuple[tu
         end = cut if cut > i else stop
     # narration takes over at a sentence about the speaker («… . وی پیشنهاد داد …») or after a paragraph
     # break flattened into a run of spaces
-    for m in _SENTENCE_END.finditer(norm, i, end):
+    for m in SENTENCE_END.finditer(norm, i, end):
         j = m.end()
         while j < end and norm[j] in "»\"”)":
             j += 1
