@@ -107,11 +107,10 @@ def anchor_quotes(text: str, spans: list[tuple[int, int, float]], cues: list[Cue
         rs, re_ = c.region
         preds = by_region.get(k, [])
         if preds:
-            s = min(p[0] for p in preds)
-            e = max(p[1] for p in preds)
             # start: always the region's start, right after the cue (so are 2,665 of the 2,667 train quotes
             # that overlap a region); a later start the tagger proposes only ever dropped a first word
             s = rs
+            e = max(p[1] for p in preds)
             # end: the region's natural end, unless the model ends the quote at a sentence end
             if e > re_ or not _ends_sentence(text, e) or 1.0 - mean_in(e, re_) < cfg["cut"]:
                 e = re_

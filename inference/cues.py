@@ -208,14 +208,15 @@ def _line_cues(lex: Lexicon, norm: str, ls: int, le: int) -> list[Cue]:
     verbs: list[tuple[int, int, str]] = []  # (start, end, kind) of speech verbs in the line
     # «گفت و گو», «گفته می‌شود», «می‌توان گفت»: a verb inside one of them is no cue
     taken = [(m.start(), m.end()) for m in lex.not_cues.finditer(norm, ls, le)] if lex.not_cues else []
-    for m in lex.direct.finditer(norm, ls, le):
-        if all(m.end("verb") <= x or y <= m.start("verb") for x, y in taken):
-            verbs.append((m.start(), m.end(), "direct"))
-    according = list(lex.according.finditer(norm, ls, le))
-    taken = taken + [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in according]
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or y <= a for x, y in taken)
+
+    for m in lex.direct.finditer(norm, ls, le):
+        if free(m.start("verb"), m.end("verb")):
+            verbs.append((m.start(), m.end(), "direct"))
+    according = list(lex.according.finditer(norm, ls, le))
+    taken += [(a, b) for a, b, _ in verbs] + [(m.start(), m.end()) for m in according]
 
     for m in lex.that.finditer(norm, ls, le):
         if free(m.start(), m.end()):

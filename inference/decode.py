@@ -457,14 +457,21 @@ def _nearest(mentions: list[Mention], candidates: list[int], m: Mention) -> int:
     return min(candidates, key=lambda j: (span_gap(mentions[j], m), mentions[j].start))
 
 
+def apposition(text: str, mentions: list[Mention]) -> dict[int, set[int]]:
+    """Per mention, the mentions written right beside it (at most 3 spaces, ZWNJs, commas, brackets, dashes or
+    quotation marks between: «محمدباقر قالیباف رئیس مجلس»), as the title rules read apposition."""
+    return _context_features(text, mentions, None, _APPOSITION_GAP)[1]
+
+
 def propagate_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
-                     aliases: list | tuple = ()) -> list[tuple[str, int, int, float]]:
+                     aliases: list | tuple = (), adjacent: dict[int, set[int]] | None = None) -> list[tuple[str, int, int, float]]:
     """One title, one holder within an article: a ROLE written again («رئیس مجلس شورای اسلامی» in a later
     paragraph, or with one of its ``aliases``: «رئیس پارلمان بلاروس» / «رئیس مجلس بلاروس») is ``role_of``
     the PER it stood beside (apposition, «محمدباقر قالیباف رئیس مجلس شورای اسلامی») where the article first
     gave it one, whatever the pair scores said. A ROLE that has its own PER beside it keeps the model's
-    decision."""
-    adjacent = _context_features(text, mentions, None, _APPOSITION_GAP)[1]
+    decision. ``adjacent``: :func:`apposition` of these mentions, if the caller has it already."""
+    if adjacent is None:
+        adjacent = apposition(text, mentions)
     anchor: dict[str, int] = {}
     own: set[int] = set()
     for i in sorted(range(len(mentions)), key=lambda i: mentions[i].start):
@@ -570,7 +577,8 @@ def pronoun_speakers(text: str, mentions: list[Mention], decided: list[tuple[str
 
 
 def foreign_titles(text: str, mentions: list[Mention], decided: list[tuple[str, int, int, float]],
-                   cues: list | None, prepositions=()) -> list[tuple[str, int, int, float]]:
+                   cues: list | None, prepositions=(), adjacent: dict[int, set[int]] | None = None
+                   ) -> list[tuple[str, int, int, float]]:
     """A title inside a speaker's own subject zone, behind a preposition, is someone else's: «قالیباف در این
     دیدار، ضمن تشکر از همدردی کشور بلاروس در حادثه شهادت رئیس جمهور، گفت:» — «رئیس جمهور» is not
     Ghalibaf's title (docs/ANNOTATION.md, role_of; issue 9's seed article). A ``role_of`` from a ROLE to the
@@ -579,14 +587,16 @@ def foreign_titles(text: str, mentions: list[Mention], decided: list[tuple[str, 
     of ``prepositions`` («در», «از», …; not «به عنوان», which introduces the speaker's own post, nor the
     partitive «یکی از» / «از» right before the title: «یکی از رهبران …»). In corpus v2 train+dev gold, 17
     role_of links run from a later title of the subject zone to its opening PER; none has such a preposition
-    between (they are apposition chains: «عیسی محمدی جانباز … و عضو شورای …»)."""
+    between (they are apposition chains: «عیسی محمدی جانباز … و عضو شورای …»). ``adjacent``: :func:`apposition`
+    of these mentions, if the caller has it already."""
     if not prepositions or not cues:
         return decided
     from .normalize import normalize
     from .quotes import speaker_key
 
     preps = _normalised(prepositions)
-    adjacent = _context_features(text, mentions, None, _APPOSITION_GAP)[1]
+    if adjacent is None:
+        adjacent = apposition(text, mentions)
     zones = sorted(c.subject for c in cues if c.kind != "source" and c.subject and c.subject[1] > c.subject[0])
     zone_starts = [z[0] for z in zones]
     by_start = sorted(range(len(mentions)), key=lambda i: mentions[i].start)  # bisect instead of scans: long texts

@@ -20,9 +20,9 @@ import numpy as np
 
 from . import bio
 from .cues import default_lexicon, find_cues, token_tags
-from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, candidate_pairs, cut_at_words, decide_relations, decode_bio,
-                     drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles, nearest_holders,
-                     pronoun_speakers, propagate_titles, split_titles, strip_honorifics, trim_edge_words)
+from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, apposition, candidate_pairs, cut_at_words, decide_relations,
+                     decode_bio, drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles,
+                     nearest_holders, pronoun_speakers, propagate_titles, split_titles, strip_honorifics, trim_edge_words)
 from .document import Document, Entity, Relation, record_problem, unicode_problem
 from .errors import ModelError
 from .encode import Encoding, TextEncoder, pad_windows
@@ -436,11 +436,15 @@ class Extractor:
                 logits, index, mentions, self.schema, self.relation_types,
                 self.config.get("relation_threshold", 0.5), self.config.get("single_relation_threshold", 0.5),
             )
-            if self.decode.get("title_propagation", True):
-                decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or ())
+            prepositions = self.decode.get("foreign_title_prepositions") or ()
+            propagate = self.decode.get("title_propagation", True)
+            # apposition once for both title rules that read it
+            adjacent = apposition(text, mentions) if propagate or (prepositions and cues) else None
+            if propagate:
+                decided = propagate_titles(text, mentions, decided, self.decode.get("title_aliases") or (), adjacent)
             if self.decode.get("nearest_holders"):
                 decided = nearest_holders(text, mentions, decided, self.decode.get("plural_title_heads") or ())
-            decided = foreign_titles(text, mentions, decided, cues, self.decode.get("foreign_title_prepositions") or ())
+            decided = foreign_titles(text, mentions, decided, cues, prepositions, adjacent)
             if self.decode.get("pronoun_speakers"):
                 decided = pronoun_speakers(text, mentions, decided, cues)
             for name, hi, ti, score in decided:
