@@ -135,16 +135,30 @@ class Lexicon:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML: {exc}") from None
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> "Lexicon":
+        """A lexicon from its data (the YAML's mapping); ``where`` names its origin in errors."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: a cue lexicon is a mapping, not {type(data).__name__}")
         missing = {"simple_verbs", "present_verbs", "light_verbs", "indirect_openers", "according", "sources",
-                   "headline_labels", "verbish", "pronouns"} - set(data or {})
+                   "headline_labels", "verbish", "pronouns"} - set(data)
         if missing:
-            raise ValueError(f"{path}: cue lexicon lacks {sorted(missing)}")
+            raise ValueError(f"{where}: cue lexicon lacks {sorted(missing)}")
         return cls(data)
 
 
 @functools.lru_cache(maxsize=4)
 def default_lexicon(path: str | None = None) -> Lexicon:
     return Lexicon.from_yaml(path or LEXICON)
+
+
+def checkpoint_lexicon(config: Any) -> Lexicon:
+    """The lexicon a checkpoint's cue features were computed with: its config's ``cue_lexicon``
+    (a dict or a config object), or, for checkpoints older than 0.4 that carry none, the package's."""
+    data = config.get("cue_lexicon") if isinstance(config, dict) else getattr(config, "cue_lexicon", None)
+    return Lexicon.from_dict(data, "checkpoint config cue_lexicon") if data else default_lexicon()
 
 
 def _trim(norm: str, s: int, e: int) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from . import bio
-from .cues import default_lexicon, find_cues, token_tags
+from .cues import checkpoint_lexicon, find_cues, token_tags
 from .decode import (DECODE_DEFAULTS, Mention, anchored_quotes, apposition, candidate_pairs, cut_at_words, decide_relations,
                      decode_bio, drop_institutions, extend_titles, foreign_titles, merge_touching, names_not_titles,
                      nearest_holders, pronoun_speakers, propagate_titles, split_titles, strip_honorifics, trim_edge_words)
@@ -161,7 +161,7 @@ class Extractor:
         # decode settings: the checkpoint's, overridden by the caller's (aggregation, constrained)
         self.decode = {**DECODE_DEFAULTS, **(config.get("decode") or {}), **(decode or {})}
         self.decode["quote_anchor"] = {**DECODE_DEFAULTS["quote_anchor"], **(self.decode.get("quote_anchor") or {})}
-        self.lexicon = default_lexicon()
+        self.lexicon = checkpoint_lexicon(config)  # the cue lexicon the weights were trained with
         self.cue_features = bool(config.get("cue_features", False))
         self.relation_features = [n for n, _ in config.get("relation_features") or []] or None
         unknown = set(self.decode) - set(DECODE_DEFAULTS)

@@ -51,6 +51,7 @@ class GoftarConfig(PretrainedConfig):
         cue_features: bool = False,
         cue_tags: list[str] | None = None,
         decode: dict[str, Any] | None = None,
+        cue_lexicon: dict[str, Any] | None = None,
         **kwargs,
     ):
         self.encoder = dict(encoder or {})
@@ -80,6 +81,9 @@ class GoftarConfig(PretrainedConfig):
         self.cue_tags = list(cue_tags or CUE_TAGS)
         # decode settings (goftar.inference.decode.DECODE_DEFAULTS); a caller may override them
         self.decode = dict(decode or {})
+        # the cue lexicon's data (goftar/inference/cues.yaml's mapping) the cue tags were computed with;
+        # None (checkpoints before 0.4): the package's lexicon
+        self.cue_lexicon = dict(cue_lexicon) if cue_lexicon else None
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:

@@ -1,6 +1,11 @@
 """Copy a trained checkpoint to the shipped location in fp16 safetensors shards.
 
     python scripts/ship_model.py runs/continue/best models/goftar-fa-small
+    python scripts/ship_model.py OLD_RUN/best models/goftar-fa-small --cue-lexicon inference/cues.yaml
+
+A checkpoint trained before checkpoints carried their cue lexicon (goftar < 0.4) was trained with
+the package's lexicon of its day; ``--cue-lexicon`` stores that lexicon in the shipped config (a
+checkpoint that has one keeps it unless this is given).
 
 fp16 keeps the model under 60 MB; shards stay under 20 MB each so the
 repository never holds one huge file. The tokenizer, config and model card
@@ -14,13 +19,27 @@ import sys
 from pathlib import Path
 
 
-def main(src: str, dst: str) -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     import torch
 
+    from goftar.inference.cues import Lexicon
     from goftar.inference.modeling import GoftarModel
 
-    src_p, dst_p = Path(src), Path(dst)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("src", help="a trained checkpoint folder (a run's best/)")
+    ap.add_argument("dst", help="the folder to ship it to")
+    ap.add_argument("--cue-lexicon", help="store this cue lexicon (YAML) in the shipped config")
+    args = ap.parse_args(argv)
+    src_p, dst_p = Path(args.src), Path(args.dst)
+    if not (src_p / "config.json").is_file():
+        ap.error(f"{src_p}: not a goftar checkpoint (no config.json)")
     model = GoftarModel.from_pretrained(src_p)
+    if args.cue_lexicon:
+        model.config.cue_lexicon = Lexicon.from_yaml(args.cue_lexicon).data
+    elif not model.config.cue_lexicon:
+        print(f"{src_p}: the checkpoint carries no cue lexicon; it will run with the package's (see --cue-lexicon)")
     dst_p.mkdir(parents=True, exist_ok=True)
     for old in dst_p.glob("model*.safetensors*"):
         old.unlink()
@@ -37,4 +56,4 @@ def main(src: str, dst: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main())

@@ -56,6 +56,9 @@ class ModelConfig:
     relation_hidden: int = field(default=256, metadata=_rng(1))
     normalizer: dict[str, Any] = field(default_factory=dict)
     cue_features: bool = True  # the encoder reads speech-cue tags (goftar.inference.cues) beside the tokens
+    # the cue lexicon (YAML) the cue tags are computed with, stored in the checkpoint; None = init_from's stored
+    # lexicon if it has one, else the package's goftar/inference/cues.yaml
+    cue_lexicon: str | None = None
     relation_features: list[str] | None = None  # pair features of the relation head; None = all (decode.ALL_FEATURES)
     decode: dict[str, Any] = field(default_factory=dict)  # decode settings stored in the checkpoint (decode.DECODE_DEFAULTS)
     relation_threshold: float | None = None  # pairwise relations (topic) kept above this; None = the checkpoint's (0.5 fresh)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from goftar.inference import bio
-from goftar.inference.cues import find_cues, token_tags
+from goftar.inference.cues import Lexicon, find_cues, token_tags
 from goftar.inference.decode import Mention, candidate_pairs, token_span
 from goftar.inference.document import Document, Entity, iter_jsonl
 from goftar.inference.encode import TextEncoder
@@ -153,11 +153,12 @@ class Example:
 
 def encode_example(doc: Document, annot: dict[str, Any], encoder: TextEncoder, layer_labels: dict[str, list[str]],
                    relation_types: list[str], schema: Schema, allowed_pairs: list | None = None,
-                   relation_features: list[str] | None = None, cue_features: bool = False) -> Example:
+                   relation_features: list[str] | None = None, cue_features: bool = False,
+                   lexicon: Lexicon | None = None) -> Example:
     """One document → model targets: BIO label ids per layer, relation candidates with their labels,
     and (``cue_features``) the speech-cue tag of every token, laid out in windows."""
     enc = encoder.encode(doc.text)
-    cues = find_cues(doc.text)
+    cues = find_cues(doc.text, lexicon)
     T = len(enc.ids)
     labels: dict[str, np.ndarray] = {}
     open_labels: dict[str, list[int]] = {}

@@ -309,13 +309,13 @@ def quantize(src: Path, dst: Path, fp32_nodes: list[str], per_channel: bool = Tr
 def _windows(model, tokenizer, texts: list[str], limit: int = 32):
     """Real model inputs from ``texts``: up to ``limit`` padded windows in batches of 4, each batch
     ``(input_ids, attention_mask, cue_ids)`` with the speech-cue tags the runtime would feed."""
-    from goftar.inference.cues import default_lexicon, find_cues, token_tags
+    from goftar.inference.cues import checkpoint_lexicon, find_cues, token_tags
     from goftar.inference.encode import TextEncoder, pad_windows
     from goftar.inference.normalize import Normalizer
 
     cfg = model.config
     enc = TextEncoder(tokenizer, Normalizer.from_dict(cfg.normalizer), cfg.window_length, cfg.window_stride)
-    lexicon = default_lexicon()
+    lexicon = checkpoint_lexicon(cfg)
     rows, cue_rows = [], []
     for t in texts:
         if not t.strip():

@@ -66,6 +66,7 @@ def load_model(cfg: TrainConfig):
 
     from goftar.inference.modeling import GoftarModel
 
+    from goftar.inference.cues import Lexicon, default_lexicon
     from goftar.inference.decode import DECODE_DEFAULTS
 
     from .upgrade import upgrade
@@ -82,6 +83,10 @@ def load_model(cfg: TrainConfig):
         )
         tok = AutoTokenizer.from_pretrained(m.encoder)
     model = upgrade(model, m.cue_features, m.relation_features, {**DECODE_DEFAULTS, **(model.config.decode or {}), **m.decode})
+    if m.cue_lexicon:  # the lexicon shapes the cue inputs, so the checkpoint keeps its own copy
+        model.config.cue_lexicon = Lexicon.from_yaml(m.cue_lexicon).data
+    elif not model.config.cue_lexicon:
+        model.config.cue_lexicon = default_lexicon().data
     for key in ("relation_threshold", "single_relation_threshold"):  # decision thresholds live in the checkpoint
         if getattr(m, key) is not None:
             setattr(model.config, key, float(getattr(m, key)))
@@ -215,7 +220,10 @@ class _EpochData:
     """One epoch's examples (ZWNJ augmentation drawn per epoch) and their packed batches, reproducible from the seed."""
 
     def __init__(self, rows, cfg: TrainConfig, encoder, config, schema: Schema):
+        from goftar.inference.cues import checkpoint_lexicon
+
         self.rows, self.cfg, self.encoder, self.config, self.schema = rows, cfg, encoder, config, schema
+        self.lexicon = checkpoint_lexicon(config)  # the one load_model stored in the checkpoint
 
     def examples(self, epoch: int):
         from .data import encode_example, switch_zwnj
@@ -229,7 +237,7 @@ class _EpochData:
                 d = switch_zwnj(d, r)
             ex = encode_example(d, json.loads(row["annot"]), self.encoder, config.layer_labels, config.relation_types,
                                 self.schema, config.allowed_pairs, [n for n, _ in config.relation_features],
-                                config.cue_features)
+                                config.cue_features, self.lexicon)
             lost += ex.n_lost
             if ex.ids:
                 out.append(ex)

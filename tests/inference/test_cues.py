@@ -158,3 +158,56 @@ def test_lexicon_errors_name_the_file(tmp_path):
     bad.write_text("simple_verbs: [گفت]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lacks"):
         C.Lexicon.from_yaml(bad)
+
+
+def _lexicon_without(word: str) -> dict:
+    import yaml
+
+    data = yaml.safe_load(C.LEXICON.read_text(encoding="utf-8"))
+    data["simple_verbs"] = [v for v in data["simple_verbs"] if v != word]
+    return data
+
+
+def test_a_checkpoint_runs_with_the_lexicon_it_carries(untrained, monkeypatch):
+    import goftar.inference.extractor as X
+
+    model, tok = untrained()
+    model.config.cue_features = True
+    model.config.cue_lexicon = _lexicon_without("گفت")
+    seen = []
+    real = X.find_cues
+    monkeypatch.setattr(X, "find_cues", lambda text, lexicon=None: seen.append(lexicon) or real(text, lexicon))
+    ex = X.Extractor.from_model(model, tok)
+    text = "علی گفت: «این کار را می‌کنیم.»"
+    ex([text])
+    assert seen and all(lex is ex.lexicon for lex in seen)
+    assert ex.lexicon.data == model.config.cue_lexicon
+    assert not [c for c in C.find_cues(text, ex.lexicon) if c.kind == "direct"]
+    assert [c for c in C.find_cues(text) if c.kind == "direct"]  # the package's lexicon does find it
+
+
+def test_a_checkpoint_without_a_lexicon_runs_with_the_packages():
+    assert C.checkpoint_lexicon({"cue_features": True}) is C.default_lexicon()
+    with pytest.raises(ValueError, match="checkpoint config cue_lexicon.*lacks"):
+        C.checkpoint_lexicon({"cue_lexicon": {"simple_verbs": ["گفت"]}})
+    with pytest.raises(ValueError, match="a mapping"):
+        C.checkpoint_lexicon({"cue_lexicon": ["گفت"]})
+
+
+def test_training_stores_the_lexicon_it_computes_cue_tags_with(tiny_encoder, tmp_path):
+    import yaml
+
+    from goftar.training.config import TrainConfig
+    from goftar.training.train import load_model
+
+    model, _ = load_model(TrainConfig.from_dict({"model": {"encoder": str(tiny_encoder)}}))
+    assert model.config.cue_lexicon == C.default_lexicon().data
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(_lexicon_without("گفت"), allow_unicode=True), encoding="utf-8")
+    model, tok = load_model(TrainConfig.from_dict({"model": {"encoder": str(tiny_encoder), "cue_lexicon": str(mine)}}))
+    assert model.config.cue_lexicon == _lexicon_without("گفت")
+    saved = tmp_path / "ckpt"
+    model.save_pretrained(saved)
+    tok.save_pretrained(saved)
+    again, _ = load_model(TrainConfig.from_dict({"model": {"init_from": str(saved)}}))
+    assert again.config.cue_lexicon == _lexicon_without("گفت")  # continuing keeps the checkpoint's

@@ -21,7 +21,7 @@ def _weights(folder):
 
 def test_ships_fp16_weights_with_tokenizer_config_and_card(trained_tiny, tmp_path, capsys):
     dst = tmp_path / "models" / "tiny"
-    assert ship.main(str(trained_tiny), str(dst)) == 0
+    assert ship.main([str(trained_tiny), str(dst)]) == 0
     files = {p.name for p in dst.iterdir()}
     assert {"config.json", "tokenizer.json", "tokenizer_config.json", "README.md"} <= files
     assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in files)
@@ -43,7 +43,7 @@ def test_shipped_model_loads_and_predicts(trained_tiny, tmp_path, seed_doc):
     from goftar.inference.extractor import Extractor
 
     dst = tmp_path / "tiny"
-    ship.main(str(trained_tiny), str(dst))
+    ship.main([str(trained_tiny), str(dst)])
     doc = Extractor.from_pretrained(dst)([seed_doc.text])[0]
     for e in doc.entities:
         assert doc.text[e.start:e.end] == e.text
@@ -55,8 +55,32 @@ def test_reshipping_replaces_old_shards_but_keeps_the_targets_card_and_metrics(t
     (dst / "model-00001-of-00009.safetensors").write_bytes(b"stale")
     (dst / "README.md").write_text("the shipped card", encoding="utf-8")
     (dst / "metrics.json").write_text('{"f1": 0.5}', encoding="utf-8")
-    ship.main(str(trained_tiny), str(dst))
+    ship.main([str(trained_tiny), str(dst)])
     assert not (dst / "model-00001-of-00009.safetensors").exists()
     assert (dst / "README.md").read_text(encoding="utf-8") == "the shipped card"
     assert (dst / "metrics.json").read_text(encoding="utf-8") == '{"f1": 0.5}'
     assert _weights(dst)  # the new weights are there
+
+
+def test_the_checkpoints_cue_lexicon_comes_along_or_is_replaced_on_request(trained_tiny, tmp_path):
+    import yaml
+
+    from goftar.inference.cues import LEXICON, default_lexicon
+
+    assert json.loads((trained_tiny / "config.json").read_text())["cue_lexicon"] == default_lexicon().data
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
+    data["simple_verbs"] = [v for v in data["simple_verbs"] if v != "گفت"]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    dst = tmp_path / "tiny"
+    assert ship.main([str(trained_tiny), str(dst), "--cue-lexicon", str(mine)]) == 0
+    assert json.loads((dst / "config.json").read_text())["cue_lexicon"] == data
+
+
+def test_a_folder_without_config_is_refused(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        ship.main([str(tmp_path), str(tmp_path / "out")])
+    assert "not a goftar checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
