@@ -123,3 +123,25 @@ def test_guide11_flags_slogan_outlet_and_date_pieces():
     assert counts["R3"] == 1 and E.span["T3"] == (t.find("اقتصاد"), t.find("اقتصاد") + len("اقتصاد"))
     assert counts["R6"] == 1 and counts["R5"] == 1 and "T6" in E.delete
     assert counts["R10"] == 1 and E.span["T4"] == (t.find("امروز"), t.find("یکشنبه") + len("یکشنبه")) and "T5" in E.delete
+
+
+def test_guide11_skips_and_names_a_batch_whose_files_disagree(tmp_path, capsys):
+    def rows(path, ids):
+        path.write_text("".join(json.dumps({"id": i, "text": "متن", "entities": []}) + "\n" for i in ids), encoding="utf-8")
+
+    rows(tmp_path / "batch-1.jsonl", ["a", "b"])
+    rows(tmp_path / "batch-1.src.jsonl", ["a", "b"])
+    rows(tmp_path / "batch-2.jsonl", ["c", "d"])
+    rows(tmp_path / "batch-2.src.jsonl", ["c", "e"])  # mid-edit: the src moved on
+    rows(tmp_path / "batch-3.jsonl", ["f"])  # no src file
+    (tmp_path / "batch-4.jsonl").write_text('{"id": "g"}\n{"id": \n', encoding="utf-8")
+    rows(tmp_path / "batch-4.src.jsonl", ["g"])
+    skipped = []
+    batches = guide11.load(tmp_path, skipped)
+    assert list(batches) == ["batch-1"]
+    assert [d["id"] for d in batches["batch-1"][0]] == ["a", "b"]
+    err = capsys.readouterr().err
+    assert "batch-2.jsonl: skipped: its documents differ from batch-2.src.jsonl from document 2 on" in err
+    assert "batch-3.jsonl: skipped: batch-3.src.jsonl is missing" in err
+    assert "batch-4.jsonl:2: not JSON" in err
+    assert len(skipped) == 3
