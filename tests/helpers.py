@@ -104,3 +104,14 @@ def load_script(name: str):
     sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
+
+
+def lexicon_without(word: str) -> dict:
+    """The package's cue lexicon data with the simple speech verb ``word`` left out (a lexicon that differs)."""
+    import yaml
+
+    from goftar.inference.cues import LEXICON
+
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
+    data["simple_verbs"] = [v for v in data["simple_verbs"] if v != word]
+    return data

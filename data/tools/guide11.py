@@ -74,14 +74,14 @@ def norm(s: str) -> str:
 
 
 def _rows(path: Path) -> list[dict]:
+    """Every JSON line of ``path``; the first broken one raises its DocumentError (a ValueError naming file:line)."""
+    from goftar.inference.document import DocumentError, iter_json_lines
+
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{n}: not JSON: {exc.msg} (column {exc.colno})") from None
+    for _, _, obj in iter_json_lines(path):
+        if isinstance(obj, DocumentError):
+            raise obj
+        rows.append(obj)
     return rows
 
 

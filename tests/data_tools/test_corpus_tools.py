@@ -143,5 +143,5 @@ def test_guide11_skips_and_names_a_batch_whose_files_disagree(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "batch-2.jsonl: skipped: its documents differ from batch-2.src.jsonl from document 2 on" in err
     assert "batch-3.jsonl: skipped: batch-3.src.jsonl is missing" in err
-    assert "batch-4.jsonl:2: not JSON" in err
+    assert "batch-4.jsonl:2: invalid JSON" in err
     assert len(skipped) == 3

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from goftar.inference import cues as C
+from tests.helpers import lexicon_without
 
 
 def found(text):
@@ -160,20 +161,12 @@ def test_lexicon_errors_name_the_file(tmp_path):
         C.Lexicon.from_yaml(bad)
 
 
-def _lexicon_without(word: str) -> dict:
-    import yaml
-
-    data = yaml.safe_load(C.LEXICON.read_text(encoding="utf-8"))
-    data["simple_verbs"] = [v for v in data["simple_verbs"] if v != word]
-    return data
-
-
 def test_a_checkpoint_runs_with_the_lexicon_it_carries(untrained, monkeypatch):
     import goftar.inference.extractor as X
 
     model, tok = untrained()
     model.config.cue_features = True
-    model.config.cue_lexicon = _lexicon_without("گفت")
+    model.config.cue_lexicon = lexicon_without("گفت")
     seen = []
     real = X.find_cues
     monkeypatch.setattr(X, "find_cues", lambda text, lexicon=None: seen.append(lexicon) or real(text, lexicon))
@@ -203,11 +196,11 @@ def test_training_stores_the_lexicon_it_computes_cue_tags_with(tiny_encoder, tmp
     model, _ = load_model(TrainConfig.from_dict({"model": {"encoder": str(tiny_encoder)}}))
     assert model.config.cue_lexicon == C.default_lexicon().data
     mine = tmp_path / "mine.yaml"
-    mine.write_text(yaml.safe_dump(_lexicon_without("گفت"), allow_unicode=True), encoding="utf-8")
+    mine.write_text(yaml.safe_dump(lexicon_without("گفت"), allow_unicode=True), encoding="utf-8")
     model, tok = load_model(TrainConfig.from_dict({"model": {"encoder": str(tiny_encoder), "cue_lexicon": str(mine)}}))
-    assert model.config.cue_lexicon == _lexicon_without("گفت")
+    assert model.config.cue_lexicon == lexicon_without("گفت")
     saved = tmp_path / "ckpt"
     model.save_pretrained(saved)
     tok.save_pretrained(saved)
     again, _ = load_model(TrainConfig.from_dict({"model": {"init_from": str(saved)}}))
-    assert again.config.cue_lexicon == _lexicon_without("گفت")  # continuing keeps the checkpoint's
+    assert again.config.cue_lexicon == lexicon_without("گفت")  # continuing keeps the checkpoint's

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from tests.helpers import load_script
+from tests.helpers import lexicon_without, load_script
 
 ship = load_script("ship_model")
 
@@ -65,11 +65,10 @@ def test_reshipping_replaces_old_shards_but_keeps_the_targets_card_and_metrics(t
 def test_the_checkpoints_cue_lexicon_comes_along_or_is_replaced_on_request(trained_tiny, tmp_path):
     import yaml
 
-    from goftar.inference.cues import LEXICON, default_lexicon
+    from goftar.inference.cues import default_lexicon
 
     assert json.loads((trained_tiny / "config.json").read_text())["cue_lexicon"] == default_lexicon().data
-    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
-    data["simple_verbs"] = [v for v in data["simple_verbs"] if v != "گفت"]
+    data = lexicon_without("گفت")
     mine = tmp_path / "mine.yaml"
     mine.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     dst = tmp_path / "tiny"
